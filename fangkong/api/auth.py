@@ -1,0 +1,45 @@
+"""Bearer tokens (`Authorization: Bearer <token>`) and the browser session, for the same API."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.http import HttpRequest
+from django.utils import timezone
+from ninja.security import APIKeyCookie, HttpBearer
+
+from fangkong.org.actions import token_digest
+from fangkong.org.models import ApiToken
+
+_TOUCH_EVERY = timedelta(minutes=5)
+
+
+class BearerAuth(HttpBearer):
+    def authenticate(self, request: HttpRequest, token: str):
+        found = (
+            ApiToken.objects.select_related("user")
+            .filter(digest=token_digest(token), revoked_at__isnull=True, user__is_active=True)
+            .first()
+        )
+        if found is None:
+            return None
+        now = timezone.now()
+        if found.last_used_at is None or now - found.last_used_at > _TOUCH_EVERY:
+            ApiToken.objects.filter(pk=found.pk).update(last_used_at=now)
+        request.user = found.user
+        return found.user
+
+
+class SessionAuth(APIKeyCookie):
+    """The signed-in browser session (CSRF is checked on unsafe methods)."""
+
+    param_name = "sessionid"
+
+    def __init__(self) -> None:
+        super().__init__(csrf=True)
+
+    def authenticate(self, request: HttpRequest, key: str | None):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and user.is_active:
+            return user
+        return None

@@ -1,0 +1,17 @@
+"""The JSON API under /api/v1/: one module per resource, named like the app it serves."""
+
+from ninja import NinjaAPI
+
+from .auth import BearerAuth, SessionAuth
+
+api = NinjaAPI(
+    title="fangkong API",
+    version="1",
+    description="Epidemic prevention and return to work across an enterprise group.",
+    auth=[BearerAuth(), SessionAuth()],
+    urls_namespace="api",
+)
+
+from . import units  # noqa: E402  (each module registers its routes on its router)
+
+api.add_router("/units", units.router)

@@ -1,0 +1,83 @@
+"""Units and their rosters: GET /units, /units/{code}, /units/{code}/people."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+from ninja import Query, Router, Schema
+
+from fangkong.org import access
+from fangkong.org.models import Unit
+
+from .schemas import ErrorOut
+
+router = Router(tags=["units"])
+
+PAGE_SIZE = 100
+
+
+class UnitOut(Schema):
+    code: str
+    name: str
+    kind: str
+    parent: str | None
+    children: list[str]
+    region: str | None = None
+    timezone: str | None = None
+
+
+class UnitBrief(Schema):
+    code: str
+    name: str
+    kind: str
+
+
+class PersonOut(Schema):
+    employee_no: str
+    name: str
+    unit: str
+
+
+class PeoplePage(Schema):
+    items: list[PersonOut]
+    count: int
+
+
+class PageQuery(Schema):
+    page: int = 1
+
+
+def _unit_out(unit: Unit) -> dict:
+    out = {
+        "code": unit.code,
+        "name": unit.name,
+        "kind": unit.kind,
+        "parent": unit.parent.code if unit.parent_id else None,
+        "children": list(unit.children.order_by("code").values_list("code", flat=True)),
+    }
+    if unit.kind == Unit.Kind.ENTERPRISE:
+        out["region"] = unit.region_id
+        out["timezone"] = unit.timezone
+    return out
+
+
+@router.get("", response=list[UnitBrief], summary="The units at the top of the caller's scope")
+def list_units(request: HttpRequest):
+    return [{"code": u.code, "name": u.name, "kind": u.kind} for u in access.top_units(request.user)]
+
+
+@router.get("/{code}", response={200: UnitOut, 404: ErrorOut}, summary="One unit")
+def get_unit(request: HttpRequest, code: str):
+    unit = access.unit_for_user(request.user, code)
+    return _unit_out(unit)
+
+
+@router.get("/{code}/people", response={200: PeoplePage, 404: ErrorOut},
+            summary="The roster of the unit's subtree, masked")
+def unit_people(request: HttpRequest, code: str, q: Query[PageQuery]):
+    unit = access.unit_for_user(request.user, code, access.ROSTER_ROLES)
+    people = access.visible_people(request.user, within=unit).order_by("employee_no")
+    page = max(1, q.page)
+    count = people.count()
+    rows = people.values("employee_no", "name", "unit__code")[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+    return {"items": [{"employee_no": r["employee_no"], "name": r["name"], "unit": r["unit__code"]} for r in rows],
+            "count": count}

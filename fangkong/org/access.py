@@ -1,0 +1,103 @@
+"""The one scope rule: a role granted on a unit reaches that unit's whole subtree.
+
+Every view, API handler, export and aggregate starts from these functions. Anything outside the
+caller's scope is treated exactly like something that does not exist (Http404).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from .models import Person, Role, RoleGrant, Unit
+
+# Roles that may read the roster (names, employee numbers) of the units they reach. Trackers,
+# inspectors and employees see only what their own module gives them (minimum disclosure).
+ROSTER_ROLES = frozenset({Role.GROUP_ADMIN, Role.SEGMENT_ADMIN, Role.ENTERPRISE_ADMIN, Role.GRID_LEADER})
+ADMIN_ROLES = frozenset({Role.GROUP_ADMIN, Role.SEGMENT_ADMIN, Role.ENTERPRISE_ADMIN})
+ALL_ROLES = frozenset(Role)
+
+
+def _is_root(user) -> bool:
+    return bool(user and user.is_authenticated and user.is_active and user.is_superuser)
+
+
+def grants(user, roles: Iterable[str] = ALL_ROLES) -> QuerySet[RoleGrant]:
+    if not (user and user.is_authenticated and user.is_active):
+        return RoleGrant.objects.none()
+    return RoleGrant.objects.filter(user=user, role__in=list(roles), unit__active=True).select_related("unit")
+
+
+def _paths(user, roles: Iterable[str]) -> list[str]:
+    paths = sorted({g.unit.path for g in grants(user, roles)})
+    # Drop paths already covered by a shorter one: fewer OR terms in every query.
+    kept: list[str] = []
+    for p in paths:
+        if not any(p.startswith(k) for k in kept):
+            kept.append(p)
+    return kept
+
+
+def _subtree_q(paths: list[str], field: str = "path") -> Q:
+    q = Q(pk__in=[])
+    for p in paths:
+        q |= Q(**{f"{field}__startswith": p})
+    return q
+
+
+def visible_units(user, roles: Iterable[str] = ALL_ROLES) -> QuerySet[Unit]:
+    """Every unit in the subtree of any of the user's grants (of the given roles)."""
+    if _is_root(user):
+        return Unit.objects.all()
+    paths = _paths(user, roles)
+    if not paths:
+        return Unit.objects.none()
+    return Unit.objects.filter(_subtree_q(paths))
+
+
+def top_units(user) -> list[Unit]:
+    """The units at the top of the user's scope: its grants' units, minus those under another one."""
+    if _is_root(user):
+        return list(Unit.objects.filter(parent__isnull=True))
+    paths = _paths(user, ALL_ROLES)
+    return list(Unit.objects.filter(path__in=paths).order_by("path"))
+
+
+def unit_for_user(user, code: str, roles: Iterable[str] = ALL_ROLES) -> Unit:
+    """The unit with this code if the user reaches it, else Http404 (same as absent)."""
+    unit = visible_units(user, roles).filter(code=code).first()
+    if unit is None:
+        raise Http404("No such unit")
+    return unit
+
+
+def visible_people(user, within: Unit | None = None) -> QuerySet[Person]:
+    """People on the roster of units the user reaches with a roster role, optionally within a unit."""
+    units = visible_units(user, ROSTER_ROLES)
+    if within is not None:
+        units = units.filter(path__startswith=within.path)
+    return Person.objects.filter(unit__in=units.values("pk"))
+
+
+def person_for_user(user, employee_no: str) -> Person:
+    person = visible_people(user).filter(employee_no=employee_no).first()
+    if person is None:
+        raise Http404("No such person")
+    return person
+
+
+def has_role(user, roles: Iterable[str], unit: Unit) -> bool:
+    """True if the user holds one of `roles` on `unit` or on one of its ancestors."""
+    if _is_root(user):
+        return True
+    return any(unit.path.startswith(p) for p in _paths(user, roles))
+
+
+def can_read_roster(user, unit: Unit) -> bool:
+    return has_role(user, ROSTER_ROLES, unit)
+
+
+def roles_of(user) -> list[tuple[str, Unit]]:
+    return [(g.role, g.unit) for g in grants(user).order_by("unit__path", "role")]

@@ -1,0 +1,23 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from fangkong.api.root import api
+
+# Django admin is for superusers only (staff without superuser status are refused).
+admin.site.has_permission = lambda request: bool(  # type: ignore[method-assign]
+    request.user.is_active and request.user.is_superuser
+)
+
+urlpatterns = [
+    # accounts: django.contrib.auth views
+    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    # org: fangkong.org.views
+    path("", include("fangkong.org.urls")),
+    # api: fangkong.api
+    path("api/v1/", api.urls),
+    # admin: django.contrib.admin
+    path("admin/", admin.site.urls),
+]
