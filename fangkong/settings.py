@@ -46,6 +46,8 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "fangkong.audit",
     "fangkong.org",
+    "fangkong.checkins",
+    "fangkong.ledger",
 ]
 
 MIDDLEWARE = [

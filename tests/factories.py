@@ -19,11 +19,23 @@ def region(code: str = "110105") -> Region:
     return Region.objects.get(code=code)
 
 
-def unit(code: str, kind: str, parent: Unit | None = None, *, name: str = "", region_code: str = "110105",
-         tz: str = "Asia/Shanghai") -> Unit:
+def unit(
+    code: str,
+    kind: str,
+    parent: Unit | None = None,
+    *,
+    name: str = "",
+    region_code: str = "110105",
+    tz: str = "Asia/Shanghai",
+) -> Unit:
     return actions.create_unit(
-        "test", code=code, name=name or code, kind=kind, parent=parent,
-        region=region(region_code) if kind == Unit.Kind.ENTERPRISE else None, timezone_name=tz,
+        "test",
+        code=code,
+        name=name or code,
+        kind=kind,
+        parent=parent,
+        region=region(region_code) if kind == Unit.Kind.ENTERPRISE else None,
+        timezone_name=tz,
     )
 
 
@@ -33,16 +45,29 @@ def id_number(n: int | None = None, birth: str = "19900101", area: str = "110105
     return first17 + id_check_digit(first17)
 
 
-def person(unit_: Unit, employee_no: str | None = None, *, name: str = "张三", joined: date = date(2020, 1, 1),
-           with_ids: bool = True) -> Person:
+def person(
+    unit_: Unit,
+    employee_no: str | None = None,
+    *,
+    name: str = "张三",
+    joined: date = date(2020, 1, 1),
+    with_ids: bool = True,
+) -> Person:
     n = next(_seq)
     return actions.add_person(
-        "test", employee_no=employee_no or f"E{n:06d}", name=name, unit=unit_, joined_on=joined,
-        id_number=id_number(n) if with_ids else "", mobile=f"138{n:08d}" if with_ids else "",
+        "test",
+        employee_no=employee_no or f"E{n:06d}",
+        name=name,
+        unit=unit_,
+        joined_on=joined,
+        id_number=id_number(n) if with_ids else "",
+        mobile=f"138{n:08d}" if with_ids else "",
     )
 
 
-def user(username: str, role: str | None = None, on: Unit | None = None, password: str = "pw-Secret-123") -> User:
+def user(
+    username: str, role: str | None = None, on: Unit | None = None, password: str = "pw-Secret-123"
+) -> User:
     u, _ = actions.ensure_user("test", username, password)
     if role and on is not None:
         actions.grant_role("test", u, role, on)
@@ -85,8 +110,15 @@ def world() -> World:
     alice.user = employee
     alice.save(update_fields=["user"])
     return World(
-        group=group, segment=segment, e1=e1, e2=e2, grid1=grid1, grid2=grid2,
-        alice=alice, bob=bob, carol=carol,
+        group=group,
+        segment=segment,
+        e1=e1,
+        e2=e2,
+        grid1=grid1,
+        grid2=grid2,
+        alice=alice,
+        bob=bob,
+        carol=carol,
         group_admin=user("group_admin", Role.GROUP_ADMIN, group),
         segment_admin=user("segment_admin", Role.SEGMENT_ADMIN, segment),
         enterprise_admin=user("e1_admin", Role.ENTERPRISE_ADMIN, e1),

@@ -43,3 +43,20 @@ class SessionAuth(APIKeyCookie):
         if user is not None and user.is_authenticated and user.is_active:
             return user
         return None
+
+
+class DeviceAuth(HttpBearer):
+    """A kiosk's or gate's token: accepted only on the check-in routes, for its own enterprise."""
+
+    def authenticate(self, request: HttpRequest, token: str):
+        from fangkong.checkins.actions import DEVICE_PREFIX
+        from fangkong.checkins.models import Device
+
+        if not token.startswith(DEVICE_PREFIX):
+            return None
+        device = (
+            Device.objects.select_related("enterprise")
+            .filter(digest=token_digest(token), revoked_at__isnull=True)
+            .first()
+        )
+        return device

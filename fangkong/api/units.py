@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.http import HttpRequest
-from ninja import Query, Router, Schema
+from ninja import Field, Query, Router, Schema
 
 from fangkong.org import access
 from fangkong.org.models import Unit
@@ -43,7 +43,8 @@ class PeoplePage(Schema):
 
 
 class PageQuery(Schema):
-    page: int = 1
+    # Bounded, so a huge value is a 422 naming the field rather than an OFFSET the database refuses.
+    page: int = Field(1, ge=1, le=1_000_000)
 
 
 def _unit_out(unit: Unit) -> dict:
@@ -51,7 +52,7 @@ def _unit_out(unit: Unit) -> dict:
         "code": unit.code,
         "name": unit.name,
         "kind": unit.kind,
-        "parent": unit.parent.code if unit.parent_id else None,
+        "parent": unit.parent.code if unit.parent is not None else None,
         "children": list(unit.children.order_by("code").values_list("code", flat=True)),
     }
     if unit.kind == Unit.Kind.ENTERPRISE:
@@ -71,13 +72,20 @@ def get_unit(request: HttpRequest, code: str):
     return _unit_out(unit)
 
 
-@router.get("/{code}/people", response={200: PeoplePage, 404: ErrorOut},
-            summary="The roster of the unit's subtree, masked")
+@router.get(
+    "/{code}/people",
+    response={200: PeoplePage, 404: ErrorOut},
+    summary="The roster of the unit's subtree, masked",
+)
 def unit_people(request: HttpRequest, code: str, q: Query[PageQuery]):
     unit = access.unit_for_user(request.user, code, access.ROSTER_ROLES)
     people = access.visible_people(request.user, within=unit).order_by("employee_no")
-    page = max(1, q.page)
+    page = q.page
     count = people.count()
     rows = people.values("employee_no", "name", "unit__code")[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
-    return {"items": [{"employee_no": r["employee_no"], "name": r["name"], "unit": r["unit__code"]} for r in rows],
-            "count": count}
+    return {
+        "items": [
+            {"employee_no": r["employee_no"], "name": r["name"], "unit": r["unit__code"]} for r in rows
+        ],
+        "count": count,
+    }

@@ -111,7 +111,9 @@ def verify() -> tuple[int, Breach | None]:
         for entry in AuditEntry.objects.filter(chain=chain).order_by("seq").iterator(chunk_size=5000):
             checked += 1
             if entry.seq != expected_seq:
-                return checked, Breach(entry.id, chain, expected_seq, f"row seq {entry.seq} found, a row is missing")
+                return checked, Breach(
+                    entry.id, chain, expected_seq, f"row seq {entry.seq} found, a row is missing"
+                )
             if entry.prev_hash != prev_hash:
                 return checked, Breach(entry.id, chain, entry.seq, "does not link to the previous row")
             if entry_hash(entry) != entry.hash:

@@ -14,6 +14,9 @@ class ChainHead(models.Model):
     seq = models.BigIntegerField(default=0)
     hash = models.CharField(max_length=64, default="0" * 64)
 
+    def __str__(self) -> str:
+        return f"chain {self.chain} at {self.seq}"
+
 
 class AuditEntry(models.Model):
     chain = models.PositiveSmallIntegerField()

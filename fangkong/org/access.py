@@ -101,3 +101,24 @@ def can_read_roster(user, unit: Unit) -> bool:
 
 def roles_of(user) -> list[tuple[str, Unit]]:
     return [(g.role, g.unit) for g in grants(user).order_by("unit__path", "role")]
+
+
+def holders(unit: Unit, roles: Iterable[str]):
+    """Users holding one of `roles` on `unit` or its nearest ancestor that has any (nearest first)."""
+    from django.contrib.auth import get_user_model
+
+    chain = [*unit.ancestor_ids, unit.pk]
+    found = (
+        RoleGrant.objects.filter(unit_id__in=chain, role__in=list(roles), user__is_active=True)
+        .select_related("unit")
+        .order_by("-unit__depth", "user_id")
+    )
+    nearest = None
+    users = []
+    for g in found:
+        if nearest is None:
+            nearest = g.unit.depth
+        if g.unit.depth != nearest:
+            break
+        users.append(g.user_id)
+    return list(get_user_model().objects.filter(pk__in=users).order_by("pk"))

@@ -14,6 +14,7 @@ from django.utils import timezone
 from fangkong.audit.actions import record
 
 from .models import PATH_SEP, ApiToken, Membership, Person, Region, Role, RoleGrant, Unit
+from .signals import placement_changed
 
 User = get_user_model()
 
@@ -29,12 +30,12 @@ class ActionError(ValueError):
 
 
 def _check_parent(kind: str, parent: Unit | None) -> None:
-    allowed = {
+    allowed: set[str | None] = {
         Unit.Kind.GROUP: {None},
         Unit.Kind.SEGMENT: {Unit.Kind.GROUP},
         Unit.Kind.ENTERPRISE: {Unit.Kind.GROUP, Unit.Kind.SEGMENT},
         Unit.Kind.GRID: {Unit.Kind.ENTERPRISE, Unit.Kind.GRID},
-    }[Unit.Kind(kind)]
+    }[Unit.Kind(kind)]  # type: ignore[assignment]
     if (parent.kind if parent else None) not in allowed:
         raise ActionError(f"a {kind} cannot be placed under {parent.kind if parent else 'nothing'}", "parent")
 
@@ -54,8 +55,14 @@ def create_unit(
     if kind == Unit.Kind.ENTERPRISE and region is None:
         raise ActionError("an enterprise needs a region", "region")
     unit = Unit.objects.create(
-        code=code, name=name, kind=kind, parent=parent, path="", depth=(parent.depth + 1) if parent else 0,
-        region=region, timezone=timezone_name,
+        code=code,
+        name=name,
+        kind=kind,
+        parent=parent,
+        path="",
+        depth=(parent.depth + 1) if parent else 0,
+        region=region,
+        timezone=timezone_name,
         enterprise=parent.enterprise if parent is not None and kind == Unit.Kind.GRID else None,
     )
     unit.path = f"{parent.path if parent else PATH_SEP}{unit.pk}{PATH_SEP}"
@@ -64,15 +71,32 @@ def create_unit(
     elif kind == Unit.Kind.GRID and parent is not None:
         unit.region, unit.timezone = parent.region, parent.timezone
     unit.save(update_fields=["path", "enterprise", "region", "timezone"])
-    record(actor, "unit.create", "unit", unit.code, unit_code=unit.code,
-           detail={"name": name, "kind": kind, "parent": parent.code if parent else None,
-                   "region": region.code if region else None})
+    record(
+        actor,
+        "unit.create",
+        "unit",
+        unit.code,
+        unit_code=unit.code,
+        detail={
+            "name": name,
+            "kind": kind,
+            "parent": parent.code if parent else None,
+            "region": region.code if region else None,
+        },
+    )
     return unit
 
 
 @transaction.atomic
-def update_unit(actor: Any, unit: Unit, *, name: str | None = None, region: Region | None = None,
-                timezone_name: str | None = None, active: bool | None = None) -> Unit:
+def update_unit(
+    actor: Any,
+    unit: Unit,
+    *,
+    name: str | None = None,
+    region: Region | None = None,
+    timezone_name: str | None = None,
+    active: bool | None = None,
+) -> Unit:
     changes: dict[str, Any] = {}
     if name is not None and name != unit.name:
         changes["name"] = [unit.name, name]
@@ -90,7 +114,8 @@ def update_unit(actor: Any, unit: Unit, *, name: str | None = None, region: Regi
         unit.save()
         if unit.kind == Unit.Kind.ENTERPRISE and ("region" in changes or "timezone" in changes):
             Unit.objects.filter(enterprise=unit, kind=Unit.Kind.GRID).update(
-                region=unit.region, timezone=unit.timezone)
+                region=unit.region, timezone=unit.timezone
+            )
         record(actor, "unit.update", "unit", unit.code, unit_code=unit.code, detail=changes)
     return unit
 
@@ -102,22 +127,47 @@ def _enterprise_of(unit: Unit) -> Unit:
 
 
 @transaction.atomic
-def add_person(actor: Any, *, employee_no: str, name: str, unit: Unit, joined_on: date,
-               id_number: str = "", mobile: str = "") -> Person:
+def add_person(
+    actor: Any,
+    *,
+    employee_no: str,
+    name: str,
+    unit: Unit,
+    joined_on: date,
+    id_number: str = "",
+    mobile: str = "",
+) -> Person:
     """Put a new person on the roster of `unit` from `joined_on`."""
     person = Person.objects.create(
-        employee_no=employee_no, name=name, unit=unit, enterprise=_enterprise_of(unit),
-        id_number=id_number, mobile=mobile, joined_on=joined_on,
+        employee_no=employee_no,
+        name=name,
+        unit=unit,
+        enterprise=_enterprise_of(unit),
+        id_number=id_number,
+        mobile=mobile,
+        joined_on=joined_on,
     )
     Membership.objects.create(person=person, unit=unit, start=joined_on)
-    record(actor, "person.add", "person", employee_no, unit_code=unit.code,
-           detail={"unit": unit.code, "joined_on": joined_on})
+    record(
+        actor,
+        "person.add",
+        "person",
+        employee_no,
+        unit_code=unit.code,
+        detail={"unit": unit.code, "joined_on": joined_on},
+    )
     return person
 
 
 @transaction.atomic
-def update_person(actor: Any, person: Person, *, name: str | None = None, id_number: str | None = None,
-                  mobile: str | None = None) -> list[str]:
+def update_person(
+    actor: Any,
+    person: Person,
+    *,
+    name: str | None = None,
+    id_number: str | None = None,
+    mobile: str | None = None,
+) -> list[str]:
     """Change a person's details; returns the names of the fields that changed (values not audited)."""
     changed = []
     for field, value in (("name", name), ("id_number", id_number), ("mobile", mobile)):
@@ -126,8 +176,14 @@ def update_person(actor: Any, person: Person, *, name: str | None = None, id_num
             changed.append(field)
     if changed:
         person.save(update_fields=[*changed, "updated_at"])
-        record(actor, "person.update", "person", person.employee_no, unit_code=person.unit.code,
-               detail={"fields": changed})
+        record(
+            actor,
+            "person.update",
+            "person",
+            person.employee_no,
+            unit_code=person.unit.code,
+            detail={"fields": changed},
+        )
     return changed
 
 
@@ -142,13 +198,21 @@ def transfer_person(actor: Any, person: Person, unit: Unit, on: date) -> Person:
             raise ActionError("a transfer must be dated after the current placement began", "on")
         current.end = on
         current.save(update_fields=["end"])
-    old = person.unit.code
+    old_unit = person.unit
+    old = old_unit.code
     Membership.objects.create(person=person, unit=unit, start=on)
     person.unit, person.enterprise = unit, _enterprise_of(unit)
     person.status, person.left_on = Person.Status.ACTIVE, None
     person.save(update_fields=["unit", "enterprise", "status", "left_on", "updated_at"])
-    record(actor, "person.transfer", "person", person.employee_no, unit_code=unit.code,
-           detail={"from": old, "to": unit.code, "on": on})
+    record(
+        actor,
+        "person.transfer",
+        "person",
+        person.employee_no,
+        unit_code=unit.code,
+        detail={"from": old, "to": unit.code, "on": on},
+    )
+    placement_changed.send(sender=Person, person=person, old_unit=old_unit, new_unit=unit, on=on)
     return person
 
 
@@ -164,6 +228,7 @@ def person_leaves(actor: Any, person: Person, on: date) -> Person:
     person.status, person.left_on = Person.Status.LEFT, on
     person.save(update_fields=["status", "left_on", "updated_at"])
     record(actor, "person.leave", "person", person.employee_no, unit_code=person.unit.code, detail={"on": on})
+    placement_changed.send(sender=Person, person=person, old_unit=person.unit, new_unit=None, on=on)
     return person
 
 
@@ -176,8 +241,13 @@ def ensure_user(actor: Any, username: str, password: str | None = None, email: s
         else:
             user.set_unusable_password()
         user.save()
-        record(actor, "user.create" if created else "user.password", "user", username,
-               detail={"password_set": bool(password)})
+        record(
+            actor,
+            "user.create" if created else "user.password",
+            "user",
+            username,
+            detail={"password_set": bool(password)},
+        )
     return user, created
 
 
@@ -193,8 +263,14 @@ def grant_role(actor: Any, user, role: str, unit: Unit) -> RoleGrant:
 
 @transaction.atomic
 def revoke_role(actor: Any, grant: RoleGrant) -> None:
-    record(actor, "role.revoke", "user", grant.user.username, unit_code=grant.unit.code,
-           detail={"role": grant.role})
+    record(
+        actor,
+        "role.revoke",
+        "user",
+        grant.user.username,
+        unit_code=grant.unit.code,
+        detail={"role": grant.role},
+    )
     grant.delete()
 
 
@@ -217,3 +293,53 @@ def revoke_token(actor: Any, token: ApiToken) -> None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
         record(actor, "token.revoke", "user", token.user.username, detail={"token": token.prefix})
+
+
+@transaction.atomic
+def add_people(actor: Any, rows: list[dict[str, Any]], *, unit_code: str = "") -> int:
+    """Put many new people on the roster at once (an import); returns how many.
+
+    Each row: employee_no, name, unit, joined_on, and optionally id_number, mobile, status and
+    left_on (a person who already left gets a closed placement). Bulk inserts, and ONE audit row
+    summarising the batch (count and unit codes, no personal data), on the chain of `unit_code`.
+    """
+    people: list[Person] = []
+    for row in rows:
+        unit = row["unit"]
+        left = row.get("status") == Person.Status.LEFT
+        people.append(
+            Person(
+                employee_no=row["employee_no"],
+                name=row["name"],
+                unit=unit,
+                enterprise=_enterprise_of(unit),
+                id_number=row.get("id_number") or "",
+                mobile=row.get("mobile") or "",
+                status=Person.Status.LEFT if left else Person.Status.ACTIVE,
+                joined_on=row["joined_on"],
+                left_on=row.get("left_on") if left else None,
+            )
+        )
+    Person.objects.bulk_create(people, batch_size=1000)
+    if any(p.pk is None for p in people):  # backends that do not return ids from a bulk insert
+        ids = dict(
+            Person.objects.filter(employee_no__in=[p.employee_no for p in people]).values_list(
+                "employee_no", "pk"
+            )
+        )
+        for p in people:
+            p.pk = ids[p.employee_no]
+    Membership.objects.bulk_create(
+        [Membership(person=p, unit=p.unit, start=p.joined_on, end=p.left_on) for p in people], batch_size=1000
+    )
+    if people:
+        units = sorted({p.unit.code for p in people})
+        record(
+            actor,
+            "person.import",
+            "person",
+            f"{len(people)} people",
+            unit_code=unit_code,
+            detail={"count": len(people), "units": units},
+        )
+    return len(people)

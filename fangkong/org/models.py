@@ -51,7 +51,9 @@ class Unit(models.Model):
     code = models.CharField(max_length=32, unique=True)
     name = models.CharField(max_length=128)
     kind = models.CharField(max_length=10, choices=Kind.choices)
-    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
     path = models.CharField(max_length=255, db_index=False)
     depth = models.PositiveSmallIntegerField(default=0)
     enterprise = models.ForeignKey(
@@ -150,11 +152,17 @@ class Membership(models.Model):
         ordering = ["person_id", "start"]
         indexes = [models.Index(fields=["unit", "start"], name="membership_unit_start_idx")]
         constraints = [
-            models.CheckConstraint(condition=Q(end__isnull=True) | Q(end__gt=models.F("start")),
-                                   name="membership_end_after_start"),
-            models.UniqueConstraint(fields=["person"], condition=Q(end__isnull=True),
-                                    name="membership_one_open_per_person"),
+            models.CheckConstraint(
+                condition=Q(end__isnull=True) | Q(end__gt=models.F("start")),
+                name="membership_end_after_start",
+            ),
+            models.UniqueConstraint(
+                fields=["person"], condition=Q(end__isnull=True), name="membership_one_open_per_person"
+            ),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.person_id} @ {self.unit_id} {self.start}..{self.end or ''}"
 
 
 class Role(models.TextChoices):

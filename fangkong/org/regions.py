@@ -8,17 +8,33 @@ from pathlib import Path
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 
 
-def region_rows() -> list[dict[str, str]]:
+def region_rows() -> list[dict[str, str | None]]:
     """Chinese divisions (parents before children), then countries, as dicts for Region."""
     with open(DATA_DIR / "regions_cn.csv", encoding="utf-8", newline="") as f:
         cn = list(csv.DictReader(f))
     order = {"province": 0, "city": 1, "county": 2}
     cn.sort(key=lambda r: (order[r["level"]], r["code"]))
-    rows = [{"code": r["code"], "name": r["name"], "name_en": "", "level": r["level"],
-             "parent_id": r["parent"] or None} for r in cn]
+    rows = [
+        {
+            "code": r["code"],
+            "name": r["name"],
+            "name_en": "",
+            "level": r["level"],
+            "parent_id": r["parent"] or None,
+        }
+        for r in cn
+    ]
     with open(DATA_DIR / "countries.csv", encoding="utf-8", newline="") as f:
-        rows += [{"code": r["code"], "name": r["name"], "name_en": r["name_en"], "level": "country",
-                  "parent_id": None} for r in csv.DictReader(f)]
+        rows += [
+            {
+                "code": r["code"],
+                "name": r["name"],
+                "name_en": r["name_en"],
+                "level": "country",
+                "parent_id": None,
+            }
+            for r in csv.DictReader(f)
+        ]
     return rows
 
 

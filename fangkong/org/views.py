@@ -4,64 +4,128 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.db.models import Count, Q, QuerySet
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
+from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
+from django_htmx.middleware import HtmxDetails
 
 from . import access, exports, imports
-from .models import Person, Unit
+from .models import Person, Role, Unit
+
+# Unit pages are for the people who work on units. An employee's own role gives it its health card
+# and the news column, not a view of the org tree (minimum disclosure).
+UNIT_ROLES = frozenset(access.ALL_ROLES - {Role.EMPLOYEE})
+
+ROSTER_PAGE_SIZE = 50
+
+
+class HtmxHttpRequest(HttpRequest):
+    htmx: HtmxDetails
+
+
+IMPORT_KIND_LABELS = {"units": gettext_lazy("Units"), "roster": gettext_lazy("Roster")}
+
+
+def _ancestors(request: HttpRequest, unit: Unit) -> QuerySet[Unit]:
+    """The unit's ancestors the user reaches, top first (the breadcrumb)."""
+    return access.visible_units(request.user, UNIT_ROLES).filter(pk__in=unit.ancestor_ids).order_by("depth")
+
+
+def _active_headcounts(request: HttpRequest, unit: Unit) -> tuple[int, dict[int, int]]:
+    """Active people in the unit's subtree: the total, and per child (keyed by the child's pk)."""
+    rows = (
+        access.visible_people(request.user, within=unit)
+        .filter(status=Person.Status.ACTIVE)
+        .values("unit__path")
+        .annotate(n=Count("pk"))
+    )
+    total, per_child = 0, dict[int, int]()
+    child_index = unit.depth + 2  # "/1/7/42/".split("/") == ["", "1", "7", "42", ""]
+    for row in rows:
+        total += row["n"]
+        parts = row["unit__path"].split("/")
+        if len(parts) > child_index + 1:  # somewhere below a child, not on the unit itself
+            child = int(parts[child_index])
+            per_child[child] = per_child.get(child, 0) + row["n"]
+    return total, per_child
 
 
 @require_GET
+@never_cache
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    tops = access.top_units(request.user)
-    person = Person.objects.filter(user=request.user).select_related("unit").first()
-    return render(request, "org/home.html", {
-        "roles": access.roles_of(request.user),
-        "tops": tops,
-        "person": person,
-    })
+    user = request.user
+    roster_units, other_units = [], []
+    for unit in access.top_units(user):
+        if access.can_read_roster(user, unit):
+            headcount = access.visible_people(user, within=unit).filter(status=Person.Status.ACTIVE).count()
+            roster_units.append((unit, headcount))
+        elif access.has_role(user, UNIT_ROLES, unit):
+            other_units.append(unit)
+    roles = [(Role(role).label, unit) for role, unit in access.roles_of(user)]
+    person = getattr(user, "person", None)  # the user's own roster entry, if it is an employee
+    return render(
+        request,
+        "org/home.html",
+        {
+            "roles": roles,
+            "roster_units": roster_units,
+            "other_units": other_units,
+            "person": person,
+        },
+    )
 
 
 @require_GET
+@never_cache
 @login_required
 def unit_detail(request: HttpRequest, code: str) -> HttpResponse:
-    unit = access.unit_for_user(request.user, code)
+    unit = access.unit_for_user(request.user, code, UNIT_ROLES)
     can_roster = access.can_read_roster(request.user, unit)
-    children = unit.children.order_by("code")
+    children = list(unit.children.order_by("code"))
+    headcount = None
     if can_roster:
-        children = children.annotate(
-            headcount=Count("people", filter=Q(people__status=Person.Status.ACTIVE), distinct=True))
-    ancestors = [a for a in Unit.objects.filter(pk__in=unit.ancestor_ids).order_by("depth")
-                 if access.has_role(request.user, access.ALL_ROLES, a)]
-    subtree_people = access.visible_people(request.user, within=unit).filter(
-        status=Person.Status.ACTIVE).count() if can_roster else None
-    return render(request, "org/unit_detail.html", {
-        "unit": unit,
-        "ancestors": ancestors,
-        "children": children,
-        "can_roster": can_roster,
-        "can_import": access.has_role(request.user, access.ADMIN_ROLES, unit),
-        "headcount": subtree_people,
-    })
+        headcount, per_child = _active_headcounts(request, unit)
+        for child in children:
+            child.headcount = per_child.get(child.pk, 0)  # type: ignore[attr-defined]
+    return render(
+        request,
+        "org/unit_detail.html",
+        {
+            "unit": unit,
+            "ancestors": _ancestors(request, unit),
+            "children": children,
+            "can_roster": can_roster,
+            "can_import": access.has_role(request.user, access.ADMIN_ROLES, unit),
+            "headcount": headcount,
+        },
+    )
 
 
-def _filtered_people(request: HttpRequest, unit: Unit):
+def _filtered_people(request: HttpRequest, unit: Unit) -> tuple[QuerySet[Person], dict[str, str]]:
     people = access.visible_people(request.user, within=unit).select_related("unit")
     q = request.GET.get("q", "").strip()
     if q:
         people = people.filter(Q(employee_no__startswith=q) | Q(name__contains=q))
-    status = request.GET.get("status", "active")
+    status = request.GET.get("status", Person.Status.ACTIVE)
     if status in Person.Status.values:
         people = people.filter(status=status)
+    else:
+        status = "all"
     sub = request.GET.get("unit", "").strip()
     if sub:
-        subunit = access.visible_units(request.user, access.ROSTER_ROLES).filter(
-            code=sub, path__startswith=unit.path).first()
+        subunit = (
+            access.visible_units(request.user, access.ROSTER_ROLES)
+            .filter(code=sub, path__startswith=unit.path)
+            .first()
+        )
         people = people.filter(unit__path__startswith=subunit.path) if subunit else people.none()
     return people.order_by("employee_no"), {"q": q, "status": status, "unit": sub}
 
@@ -69,15 +133,26 @@ def _filtered_people(request: HttpRequest, unit: Unit):
 @require_GET
 @never_cache
 @login_required
-def roster(request: HttpRequest, code: str) -> HttpResponse:
+def roster(request: HtmxHttpRequest, code: str) -> HttpResponse:
     unit = access.unit_for_user(request.user, code, access.ROSTER_ROLES)
     people, filters = _filtered_people(request, unit)
-    page = Paginator(people, 50).get_page(request.GET.get("page"))
-    template = "org/_roster_rows.html" if request.htmx else "org/roster.html"
-    return render(request, template, {
-        "unit": unit, "page": page, "filters": filters, "statuses": Person.Status.choices,
-        "query": request.GET.urlencode(),
-    })
+    page = Paginator(people, ROSTER_PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    partial = bool(request.htmx) and not request.htmx.history_restore_request
+    context = {
+        "unit": unit,
+        "page": page,
+        "filters": filters,
+        "statuses": Person.Status.choices,
+        "query": query.urlencode(),
+    }
+    if not partial:
+        context["ancestors"] = _ancestors(request, unit)
+        context["subunits"] = unit.children.order_by("code")
+    response = render(request, "org/_roster_rows.html" if partial else "org/roster.html", context)
+    patch_vary_headers(response, ("HX-Request",))
+    return response
 
 
 @require_GET
@@ -85,49 +160,59 @@ def roster(request: HttpRequest, code: str) -> HttpResponse:
 @login_required
 def roster_export(request: HttpRequest, code: str) -> StreamingHttpResponse:
     unit = access.unit_for_user(request.user, code, access.ROSTER_ROLES)
-    people, _ = _filtered_people(request, unit)
+    people, _filters = _filtered_people(request, unit)
     stamp = timezone.localdate().isoformat()
     response = StreamingHttpResponse(
         exports.roster_xlsx(people),
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
-    response["Content-Disposition"] = f'attachment; filename="roster-{unit.code}-{stamp}.xlsx"'
+    filename = f"roster-{unit.code}-{stamp}.xlsx"
+    response["Content-Disposition"] = content_disposition_header(True, filename) or "attachment"
     return response
 
 
-def _import_unit(request: HttpRequest, code: str) -> Unit:
-    unit = access.unit_for_user(request.user, code)
-    if not access.has_role(request.user, access.ADMIN_ROLES, unit):
-        raise Http404("No such unit")
-    return unit
+def _import_context(unit: Unit, **extra: object) -> dict[str, object]:
+    kinds = [(k, IMPORT_KIND_LABELS.get(k, k)) for k in imports.KINDS]
+    return {"unit": unit, "kinds": kinds, **extra}
 
 
 @require_GET
+@never_cache
 @login_required
 def import_form(request: HttpRequest, code: str) -> HttpResponse:
-    unit = _import_unit(request, code)
-    return render(request, "org/import.html", {"unit": unit, "kinds": imports.KINDS})
+    unit = access.unit_for_user(request.user, code, access.ADMIN_ROLES)
+    return render(request, "org/import.html", _import_context(unit, kind=request.GET.get("kind", "roster")))
 
 
 @require_POST
+@never_cache
 @login_required
 def import_run(request: HttpRequest, code: str) -> HttpResponse:
-    unit = _import_unit(request, code)
+    unit = access.unit_for_user(request.user, code, access.ADMIN_ROLES)
     kind = request.POST.get("kind", "roster")
     upload = request.FILES.get("file")
     result = None
     error = ""
     if kind not in imports.KINDS:
-        error = "kind: must be one of " + ", ".join(imports.KINDS)
+        error = _("What to import: choose one of %(kinds)s.") % {"kinds": ", ".join(imports.KINDS)}
     elif upload is None:
-        error = "file: choose a .xlsx or .csv file"
+        error = _("File: choose an .xlsx or .csv file.")
     else:
         try:
-            result = imports.run_import(request.user, kind, upload, upload.name or "", within=unit,
-                                        dry_run=bool(request.POST.get("dry_run")))
+            result = imports.run_import(
+                request.user,
+                kind,
+                upload,
+                upload.name or "",
+                within=unit,
+                dry_run=bool(request.POST.get("dry_run")),
+            )
         except imports.ImportRefused as exc:
             error = str(exc)
     status = 200 if result is not None and result.ok else 400
-    return render(request, "org/import.html", {
-        "unit": unit, "kinds": imports.KINDS, "result": result, "error": error,
-    }, status=status)
+    return render(
+        request,
+        "org/import.html",
+        _import_context(unit, kind=kind, result=result, error=error),
+        status=status,
+    )

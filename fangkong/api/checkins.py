@@ -1,0 +1,253 @@
+"""Check-ins (`POST /checkins`, `/checkins/batch`) and day figures (`/units/{code}/rollup|missing`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from decimal import Decimal
+from typing import Any, Literal
+
+from django.http import Http404, HttpRequest
+from ninja import Field, Query, Router, Schema, Status
+from pydantic import ConfigDict, ValidationError
+
+from fangkong.checkins import actions, rollup
+from fangkong.checkins.models import CheckIn, Device, Source
+from fangkong.lib.dates import business_day
+from fangkong.org import access
+from fangkong.org.actions import ActionError
+from fangkong.org.models import Person, Role
+
+from .auth import BearerAuth, DeviceAuth, SessionAuth
+from .schemas import ErrorOut
+
+router = Router(tags=["checkins"], auth=[DeviceAuth(), BearerAuth(), SessionAuth()])
+unit_router = Router(tags=["checkins"])
+
+PAGE_SIZE = 100
+BATCH_MAX = 1000
+# Who may enter a check-in for someone else (proxy entry).
+PROXY_ROLES = access.ADMIN_ROLES | {Role.GRID_LEADER}
+FIGURE_ROLES = access.ADMIN_ROLES | {Role.GRID_LEADER}
+
+
+class CheckinIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    id: uuid.UUID
+    person: str = Field(..., min_length=1, max_length=32)
+    temperature: Decimal = Field(..., ge=Decimal("34.0"), le=Decimal("43.0"), decimal_places=1)
+    symptoms: list[str] = Field(default_factory=list, max_length=20)
+    where: Literal["on_site", "remote", "leave", "isolated"] = "on_site"
+    location: str = Field("", max_length=6)
+    visited: list[str] = Field(default_factory=list, max_length=50)
+    contact: bool = False
+    captured_at: dt.datetime | None = None
+    note: str = Field("", max_length=500)
+
+
+class CheckinOut(Schema):
+    id: uuid.UUID
+    person: str
+    day: dt.date
+    version: int
+    card: str
+    late: bool
+    received_at: dt.datetime
+
+
+class FieldErrors(Schema):
+    detail: list[dict[str, Any]]
+
+
+class BatchResult(Schema):
+    index: int
+    id: str | None = None
+    status: int
+    checkin: CheckinOut | None = None
+    detail: list[dict[str, Any]] | str | None = None
+
+
+def _out(ci: CheckIn) -> dict[str, Any]:
+    return {
+        "id": ci.id,
+        "person": ci.person.employee_no,
+        "day": ci.day,
+        "version": ci.version,
+        "card": ci.card,
+        "late": ci.late,
+        "received_at": ci.received_at,
+    }
+
+
+def _field_error(field: str, message: str) -> list[dict[str, Any]]:
+    return [{"loc": ["body", field], "msg": message, "type": "value_error"}]
+
+
+def _person_for(request: HttpRequest, employee_no: str) -> tuple[Person, str, Device | None]:
+    """The person the caller may check in, with the source it counts as; Http404 otherwise."""
+    auth = getattr(request, "auth", None)
+    device = auth if isinstance(auth, Device) else None
+    if device is not None:
+        person = (
+            Person.objects.select_related("enterprise")
+            .filter(employee_no=employee_no, enterprise=device.enterprise)
+            .first()
+        )
+        if person is None:
+            raise Http404("No such person")
+        return person, Source.DEVICE, device
+    user = request.user
+    if user.is_authenticated:
+        own = (
+            Person.objects.select_related("enterprise")
+            .filter(employee_no=employee_no, user_id=user.pk)
+            .first()
+        )
+        if own is not None:
+            return own, Source.SELF, None
+    person = (
+        access.visible_people(user)
+        .select_related("enterprise", "unit")
+        .filter(employee_no=employee_no)
+        .first()
+    )
+    if person is None or not access.has_role(user, PROXY_ROLES, person.unit):
+        raise Http404("No such person")
+    return person, Source.PROXY, None
+
+
+def _submit(request: HttpRequest, payload: CheckinIn) -> tuple[int, Any]:
+    person, source, device = _person_for(request, payload.person)
+    data = actions.CheckinData(
+        id=payload.id,
+        temperature=payload.temperature,
+        symptoms=payload.symptoms,
+        where=payload.where,
+        location=payload.location,
+        visited=payload.visited,
+        contact=payload.contact,
+        captured_at=payload.captured_at,
+        note=payload.note,
+    )
+    actor = device.prefix if device else request.user
+    try:
+        checkin, created = actions.submit_checkin(actor, person, data, source=source, device=device)
+    except actions.CheckinConflict as exc:
+        return 409, {"detail": str(exc)}
+    except ActionError as exc:
+        return 422, {"detail": _field_error(exc.field or "body", str(exc))}
+    return (201 if created else 200), _out(checkin)
+
+
+@router.post(
+    "",
+    response={200: CheckinOut, 201: CheckinOut, 404: ErrorOut, 409: ErrorOut, 422: FieldErrors},
+    summary="Submit one check-in (idempotent by id)",
+)
+def post_checkin(request: HttpRequest, payload: CheckinIn):
+    return Status(*_submit(request, payload))
+
+
+@router.post(
+    "/batch",
+    response={200: list[BatchResult], 422: FieldErrors},
+    summary="Submit up to 1 000 check-ins; a result per item",
+)
+def post_batch(request: HttpRequest, payload: list[dict[str, Any]]):
+    if len(payload) > BATCH_MAX:
+        return Status(422, {"detail": _field_error("body", f"at most {BATCH_MAX} check-ins per batch")})
+    results = []
+    for index, raw in enumerate(payload):
+        raw_id = raw.get("id") if isinstance(raw, dict) else None
+        try:
+            item = CheckinIn.model_validate(raw)
+        except ValidationError as exc:
+            errors = [
+                {"loc": ["body", index, *e["loc"]], "msg": e["msg"], "type": e["type"]} for e in exc.errors()
+            ]
+            results.append(
+                {"index": index, "id": str(raw_id) if raw_id else None, "status": 422, "detail": errors}
+            )
+            continue
+        try:
+            status, body = _submit(request, item)
+        except Http404:
+            status, body = 404, {"detail": "Not Found"}
+        result: dict[str, Any] = {"index": index, "id": str(item.id), "status": status}
+        if status in (200, 201):
+            result["checkin"] = body
+        else:
+            result["detail"] = body["detail"]
+        results.append(result)
+    return results
+
+
+class DayQuery(Schema):
+    date: dt.date | None = None
+
+
+class DayPageQuery(DayQuery):
+    page: int = Field(1, ge=1, le=1_000_000)
+
+
+class Figures(Schema):
+    expected: int
+    checked_in: int
+    missing: int
+    exempt: int
+    abnormal: int
+    red: int
+    yellow: int
+    open_items: int
+
+
+class ChildFigures(Figures):
+    code: str
+
+
+class RollupOut(Figures):
+    code: str
+    date: dt.date
+    children: list[ChildFigures]
+
+
+class MissingPerson(Schema):
+    employee_no: str
+    name: str
+    unit: str
+
+
+class MissingPage(Schema):
+    items: list[MissingPerson]
+    count: int
+    date: dt.date
+
+
+@unit_router.get(
+    "/{code}/rollup",
+    response={200: RollupOut, 404: ErrorOut},
+    summary="The day's figures for the unit and each child",
+)
+def unit_rollup(request: HttpRequest, code: str, q: Query[DayQuery]):
+    unit = access.unit_for_user(request.user, code, FIGURE_ROLES)
+    return rollup.rollup(unit, q.date or business_day(unit.timezone))
+
+
+@unit_router.get(
+    "/{code}/missing",
+    response={200: MissingPage, 404: ErrorOut},
+    summary="People without a check-in (and not exempt) that day",
+)
+def unit_missing(request: HttpRequest, code: str, q: Query[DayPageQuery]):
+    unit = access.unit_for_user(request.user, code, access.ROSTER_ROLES)
+    day = q.date or business_day(unit.timezone)
+    people = rollup.missing_people(unit, day).order_by("unit__path", "employee_no")
+    rows = people.values("employee_no", "name", "unit__code")[(q.page - 1) * PAGE_SIZE : q.page * PAGE_SIZE]
+    return {
+        "items": [
+            {"employee_no": r["employee_no"], "name": r["name"], "unit": r["unit__code"]} for r in rows
+        ],
+        "count": people.count(),
+        "date": day,
+    }

@@ -1,0 +1,338 @@
+"""Submitting check-ins (every source), exemptions, rules and devices: each one transaction."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from fangkong.audit.actions import record
+from fangkong.lib.dates import business_day
+from fangkong.org.actions import ActionError, token_digest
+from fangkong.org.models import Membership, Person, Region, Unit
+
+from . import rules as card_rules
+from .models import SYMPTOMS, Card, CheckIn, Device, Exemption, RuleSet, Source, UnitDay, Where
+
+MAX_AGE = timedelta(hours=24)
+MAX_AHEAD = timedelta(minutes=5)
+# A check-in captured this long before it reached the server was held offline: flagged late.
+LATE_AFTER = timedelta(minutes=10)
+DEVICE_PREFIX = "fkd_"
+
+
+class CheckinConflict(Exception):
+    """The id was already used for a different check-in (HTTP 409)."""
+
+
+@dataclass(frozen=True)
+class CheckinData:
+    id: uuid.UUID
+    temperature: Decimal
+    symptoms: list[str] = field(default_factory=list)
+    where: str = Where.ON_SITE
+    location: str = ""
+    visited: list[str] = field(default_factory=list)
+    contact: bool = False
+    captured_at: datetime | None = None
+    note: str = ""
+
+    def digest(self, employee_no: str) -> str:
+        body = {
+            "person": employee_no,
+            "temperature": f"{Decimal(self.temperature):.1f}",
+            "symptoms": list(self.symptoms),
+            "where": self.where,
+            "location": self.location,
+            "visited": list(self.visited),
+            "contact": bool(self.contact),
+            "captured_at": self.captured_at.isoformat() if self.captured_at else None,
+            "note": self.note,
+        }
+        return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+_region_codes: frozenset[str] | None = None
+
+
+def _known_region(code: str) -> bool:
+    global _region_codes
+    if _region_codes is None:
+        _region_codes = frozenset(Region.objects.values_list("code", flat=True))
+    return code in _region_codes
+
+
+def validate(data: CheckinData) -> None:
+    """Semantic checks beyond the types; raises ActionError naming the field."""
+    t = Decimal(data.temperature)
+    if t != t.quantize(Decimal("0.1")):
+        raise ActionError("at most one decimal place", "temperature")
+    if not Decimal("34.0") <= t <= Decimal("43.0"):
+        raise ActionError("must be between 34.0 and 43.0 °C", "temperature")
+    unknown = [s for s in data.symptoms if s not in SYMPTOMS]
+    if unknown:
+        raise ActionError(
+            f"unknown symptom codes: {', '.join(unknown[:5])}; known: {', '.join(SYMPTOMS)}", "symptoms"
+        )
+    if data.where not in Where.values:
+        raise ActionError(f"must be one of {', '.join(Where.values)}", "where")
+    if data.location and not _known_region(data.location):
+        raise ActionError("not a known region code (GB/T 2260 or ISO country)", "location")
+    bad = [v for v in data.visited if not _known_region(v)]
+    if bad:
+        raise ActionError(f"unknown region codes: {', '.join(bad[:5])}", "visited")
+    if len(data.note) > 500:
+        raise ActionError("at most 500 characters", "note")
+
+
+def _replay(existing: CheckIn, digest: str) -> tuple[CheckIn, bool]:
+    if existing.digest != digest:
+        raise CheckinConflict("this id was already used for a different check-in")
+    return existing, False
+
+
+def _count(unit_id: int, day: date, *, checked_in: int = 0, red: int = 0, yellow: int = 0) -> None:
+    UnitDay.objects.bulk_create([UnitDay(unit_id=unit_id, day=day)], ignore_conflicts=True)
+    UnitDay.objects.filter(unit_id=unit_id, day=day).update(
+        checked_in=F("checked_in") + checked_in, red=F("red") + red, yellow=F("yellow") + yellow
+    )
+
+
+def _card_delta(card: str, sign: int) -> dict[str, int]:
+    return {"red": sign if card == Card.RED else 0, "yellow": sign if card == Card.YELLOW else 0}
+
+
+def submit_checkin(
+    actor: Any,
+    person: Person,
+    data: CheckinData,
+    *,
+    source: str,
+    device: Device | None = None,
+    now: datetime | None = None,
+) -> tuple[CheckIn, bool]:
+    """Record a check-in; returns (check-in, created). A replay of the same id and body returns the
+    original with created=False; the same id with another body raises CheckinConflict."""
+    now = now or timezone.now()
+    digest = data.digest(person.employee_no)
+    existing = CheckIn.objects.filter(pk=data.id).first()
+    if existing is not None:
+        return _replay(existing, digest)
+    validate(data)
+    captured = data.captured_at or now
+    if captured > now + MAX_AHEAD:
+        raise ActionError("is more than 5 minutes in the future", "captured_at")
+    if captured < now - MAX_AGE:
+        raise ActionError("is more than 24 hours old; enter it as a correction instead", "captured_at")
+    enterprise = person.enterprise
+    day = business_day(enterprise.timezone, captured)
+    placement = (
+        Membership.objects.filter(person=person, start__lte=day)
+        .filter(Q(end__isnull=True) | Q(end__gt=day))
+        .select_related("unit")
+        .first()
+    )
+    if placement is None:
+        raise ActionError(f"is not on the roster on {day.isoformat()}", "person")
+    try:
+        with transaction.atomic():
+            return _store(actor, person, data, digest, day, placement.unit, captured, now, source, device)
+    except IntegrityError:
+        # Lost a race with the same id: the stored row decides between replay and conflict.
+        existing = CheckIn.objects.filter(pk=data.id).first()
+        if existing is None:
+            raise
+        return _replay(existing, digest)
+
+
+def _store(
+    actor: Any,
+    person: Person,
+    data: CheckinData,
+    digest: str,
+    day: date,
+    unit: Unit,
+    captured: datetime,
+    now: datetime,
+    source: str,
+    device: Device | None,
+) -> tuple[CheckIn, bool]:
+    # One person's submissions queue behind each other; different people never wait.
+    Person.objects.select_for_update().filter(pk=person.pk).values_list("pk").get()
+    existing = CheckIn.objects.filter(pk=data.id).first()
+    if existing is not None:
+        return _replay(existing, digest)
+    unit_id = unit.pk
+    rules = card_rules.current_rules()
+    card, reasons = card_rules.evaluate(
+        rules,
+        temperature=Decimal(data.temperature),
+        symptoms=list(data.symptoms),
+        contact=data.contact,
+        visited=list(data.visited),
+    )
+    previous = CheckIn.objects.filter(person=person, day=day, current=True).first()
+    if previous is not None:
+        CheckIn.objects.filter(pk=previous.pk).update(current=False)
+    checkin = CheckIn.objects.create(
+        id=data.id,
+        person=person,
+        unit_id=unit_id,
+        enterprise_id=unit.enterprise_id or unit.pk,
+        day=day,
+        version=(previous.version + 1) if previous else 1,
+        current=True,
+        temperature=Decimal(data.temperature),
+        symptoms=list(data.symptoms),
+        where=data.where,
+        location=data.location,
+        visited=list(data.visited),
+        contact=data.contact,
+        note=data.note,
+        captured_at=captured,
+        received_at=now,
+        late=(now - captured) > LATE_AFTER,
+        source=source,
+        submitted_by=actor if getattr(actor, "is_authenticated", False) else None,
+        device=device,
+        card=card,
+        card_reasons=reasons,
+        rule_version=rules.version,
+        digest=digest,
+    )
+    if previous is None:
+        _count(unit_id, day, checked_in=1, **_card_delta(card, 1))
+    else:
+        old = _card_delta(previous.card, -1)
+        new = _card_delta(card, 1)
+        if previous.unit_id != unit_id:
+            _count(previous.unit_id, day, checked_in=-1, **old)
+            _count(unit_id, day, checked_in=1, **new)
+        elif old != {k: -v for k, v in new.items()}:
+            _count(unit_id, day, red=old["red"] + new["red"], yellow=old["yellow"] + new["yellow"])
+    if previous is not None or source in (Source.PROXY, Source.IMPORT):
+        record(
+            actor,
+            "checkin.amend" if previous else f"checkin.{source}",
+            "checkin",
+            checkin.pk,
+            unit_code=unit.enterprise.code if unit.enterprise else unit.code,
+            detail={"person": person.employee_no, "day": day, "version": checkin.version},
+        )
+    from fangkong.ledger import hooks as ledger_hooks
+
+    ledger_hooks.checkin_stored(actor, checkin)
+    return checkin, True
+
+
+@transaction.atomic
+def add_exemption(
+    actor: Any, person: Person, *, start: date, end: date, reason: str, note: str = ""
+) -> Exemption:
+    if end < start:
+        raise ActionError("must not be before start", "end")
+    if reason not in Exemption.Reason.values:
+        raise ActionError(f"must be one of {', '.join(Exemption.Reason.values)}", "reason")
+    ex = Exemption.objects.create(
+        person=person,
+        start=start,
+        end=end,
+        reason=reason,
+        note=note,
+        created_by=getattr(actor, "username", str(actor)),
+    )
+    record(
+        actor,
+        "exemption.add",
+        "person",
+        person.employee_no,
+        unit_code=person.enterprise.code,
+        detail={"start": start, "end": end, "reason": reason},
+    )
+    return ex
+
+
+@transaction.atomic
+def cancel_exemption(actor: Any, exemption: Exemption) -> None:
+    if exemption.cancelled_at is None:
+        exemption.cancelled_at = timezone.now()
+        exemption.save(update_fields=["cancelled_at"])
+        record(
+            actor,
+            "exemption.cancel",
+            "person",
+            exemption.person.employee_no,
+            unit_code=exemption.person.enterprise.code,
+            detail={"exemption": exemption.pk},
+        )
+
+
+@transaction.atomic
+def publish_rules(
+    actor: Any,
+    *,
+    fever_at: Decimal,
+    symptom_is_red: bool,
+    contact_is_yellow: bool,
+    risk_regions: list[str],
+    note: str = "",
+) -> RuleSet:
+    """A new rule-set version; check-ins from now on are evaluated with it (old ones keep theirs)."""
+    if not Decimal("36.0") <= fever_at <= Decimal("40.0"):
+        raise ActionError("must be between 36.0 and 40.0 °C", "fever_at")
+    bad = [r for r in risk_regions if not _known_region(r)]
+    if bad:
+        raise ActionError(f"unknown region codes: {', '.join(bad[:5])}", "risk_regions")
+    last = RuleSet.objects.select_for_update().order_by("-version").first()
+    rules = RuleSet.objects.create(
+        version=(last.version + 1) if last else 1,
+        fever_at=fever_at,
+        symptom_is_red=symptom_is_red,
+        contact_is_yellow=contact_is_yellow,
+        risk_regions=risk_regions,
+        note=note,
+        created_by=getattr(actor, "username", str(actor)),
+    )
+    record(
+        actor,
+        "rules.publish",
+        "ruleset",
+        rules.version,
+        detail={
+            "fever_at": fever_at,
+            "symptom_is_red": symptom_is_red,
+            "contact_is_yellow": contact_is_yellow,
+            "risk_regions": risk_regions,
+        },
+    )
+    return rules
+
+
+@transaction.atomic
+def register_device(actor: Any, enterprise: Unit, name: str) -> tuple[Device, str]:
+    """A device token for one enterprise; returns (device, token shown once)."""
+    if enterprise.kind != Unit.Kind.ENTERPRISE:
+        raise ActionError("devices belong to an enterprise", "unit")
+    raw = DEVICE_PREFIX + secrets.token_urlsafe(32)
+    device = Device.objects.create(enterprise=enterprise, name=name, digest=token_digest(raw), prefix=raw[:8])
+    record(
+        actor, "device.register", "device", device.prefix, unit_code=enterprise.code, detail={"name": name}
+    )
+    return device, raw
+
+
+@transaction.atomic
+def revoke_device(actor: Any, device: Device) -> None:
+    if device.revoked_at is None:
+        device.revoked_at = timezone.now()
+        device.save(update_fields=["revoked_at"])
+        record(actor, "device.revoke", "device", device.prefix, unit_code=device.enterprise.code)

@@ -1,0 +1,185 @@
+"""Health check-ins, the versioned health-card rules, exemptions and per-unit day counters."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from fangkong.org.models import Person, Unit
+
+
+class Card(models.TextChoices):
+    GREEN = "green", _("green")
+    YELLOW = "yellow", _("yellow")
+    RED = "red", _("red")
+
+
+class Where(models.TextChoices):
+    ON_SITE = "on_site", _("on site")
+    REMOTE = "remote", _("remote")
+    LEAVE = "leave", _("on leave")
+    ISOLATED = "isolated", _("isolated")
+
+
+class Source(models.TextChoices):
+    SELF = "self", _("self")
+    PROXY = "proxy", _("proxy")
+    DEVICE = "device", _("device")
+    IMPORT = "import", _("import")
+
+
+SYMPTOMS: dict[str, Any] = {
+    "fever": _("fever"),
+    "cough": _("cough"),
+    "fatigue": _("fatigue"),
+    "sore_throat": _("sore throat"),
+    "short_breath": _("shortness of breath"),
+    "loss_of_smell": _("loss of smell or taste"),
+    "diarrhea": _("diarrhoea"),
+    "muscle_ache": _("muscle ache"),
+    "other": _("other symptom"),
+}
+
+
+class RuleSet(models.Model):
+    """A version of the health-card rules. The newest version is in force; old ones stay for history."""
+
+    version = models.PositiveIntegerField(unique=True)
+    fever_at = models.DecimalField(max_digits=3, decimal_places=1, default=Decimal("37.3"))
+    symptom_is_red = models.BooleanField(default=True)
+    contact_is_yellow = models.BooleanField(default=True)
+    # Region codes (or prefixes: "42" is Hubei) whose visit within 14 days makes a card yellow.
+    risk_regions = models.JSONField(default=list, blank=True)
+    note = models.CharField(max_length=200, blank=True)
+    created_by = models.CharField(max_length=150, default="system")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-version"]
+
+    def __str__(self) -> str:
+        return f"rules v{self.version}"
+
+
+class CheckIn(models.Model):
+    """One submitted check-in. The client's UUID is the primary key, which makes replays idempotent.
+
+    A person has at most one *current* check-in per business day (database constraint); a later
+    one that day is an amendment with the next `version`, and the earlier one stops being current.
+    """
+
+    id = models.UUIDField(primary_key=True)
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="checkins")
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+")
+    enterprise = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+")
+    day = models.DateField()
+    version = models.PositiveSmallIntegerField(default=1)
+    current = models.BooleanField(default=True)
+    # False once the person is no longer on the roster that day (left): kept, but not counted.
+    counted = models.BooleanField(default=True)
+    temperature = models.DecimalField(max_digits=3, decimal_places=1)
+    symptoms = models.JSONField(default=list, blank=True)
+    where = models.CharField(max_length=8, choices=Where.choices, default=Where.ON_SITE)
+    location = models.CharField(max_length=6, blank=True)
+    visited = models.JSONField(default=list, blank=True)
+    contact = models.BooleanField(default=False)
+    note = models.CharField(max_length=500, blank=True)
+    captured_at = models.DateTimeField()
+    received_at = models.DateTimeField()
+    late = models.BooleanField(default=False)
+    source = models.CharField(max_length=6, choices=Source.choices)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    device = models.ForeignKey("Device", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    card = models.CharField(max_length=6, choices=Card.choices)
+    card_reasons = models.JSONField(default=list, blank=True)
+    rule_version = models.PositiveIntegerField()
+    digest = models.CharField(max_length=64)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person", "day"], condition=Q(current=True), name="checkin_one_current_per_person_day"
+            ),
+            models.UniqueConstraint(fields=["person", "day", "version"], name="checkin_version_unique"),
+            models.CheckConstraint(
+                condition=Q(temperature__gte=Decimal("34.0"), temperature__lte=Decimal("43.0")),
+                name="checkin_temperature_range",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["unit", "day"], name="checkin_unit_day_idx", condition=Q(current=True)),
+            models.Index(fields=["enterprise", "day", "card"], name="checkin_ent_day_card_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person_id} {self.day} v{self.version} {self.card}"
+
+
+class Exemption(models.Model):
+    """A person not expected to check in from `start` to `end` (inclusive): leave, trip, off shift."""
+
+    class Reason(models.TextChoices):
+        LEAVE = "leave", _("leave")
+        BUSINESS_TRIP = "business_trip", _("business trip")
+        OFF_SHIFT = "off_shift", _("off shift")
+        OTHER = "other", _("other")
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="exemptions")
+    start = models.DateField()
+    end = models.DateField()
+    reason = models.CharField(max_length=16, choices=Reason.choices)
+    note = models.CharField(max_length=200, blank=True)
+    created_by = models.CharField(max_length=150)
+    created_at = models.DateTimeField(auto_now_add=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(end__gte=models.F("start")), name="exemption_end_after_start")
+        ]
+        indexes = [models.Index(fields=["start", "end"], name="exemption_span_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.person_id} {self.reason} {self.start}..{self.end}"
+
+
+class UnitDay(models.Model):
+    """Counters of one unit (where people sit: a grid or an enterprise) for one business day.
+
+    Kept in the same transaction as each check-in; a roll-up sums them over a subtree at read time,
+    so no row is shared by the whole group.
+    """
+
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    checked_in = models.IntegerField(default=0)
+    red = models.IntegerField(default=0)
+    yellow = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["unit", "day"], name="unitday_unique")]
+        indexes = [models.Index(fields=["day", "unit"], name="unitday_day_unit_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.unit_id} {self.day}: {self.checked_in}"
+
+
+class Device(models.Model):
+    """A kiosk or gate thermometer: its token may only post check-ins for its enterprise."""
+
+    enterprise = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="devices")
+    name = models.CharField(max_length=100)
+    digest = models.CharField(max_length=64, unique=True)
+    prefix = models.CharField(max_length=8)
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.enterprise.code})"

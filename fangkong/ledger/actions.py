@@ -1,0 +1,230 @@
+"""Every step of a ledger item: open, assign, start, follow up, escalate, close, reopen.
+
+Each step is one transaction with its event row and audit row. Steps that a person takes on an item
+they are looking at carry the `version` they saw: if someone else acted in between, the step is
+refused (StaleItem) instead of silently overwriting — two people cannot both win.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from fangkong.audit.actions import actor_name, record
+from fangkong.org.actions import ActionError
+from fangkong.org.models import Person, Unit
+
+from .models import OPEN_STATES, CloseReason, Event, Item, Kind, State
+
+TEST_RESULTS = ("negative", "positive", "pending")
+
+
+class StaleItem(Exception):
+    """Someone else changed the item since it was read (HTTP 409)."""
+
+
+def _event(item: Item, type_: str, actor: Any, **data: Any) -> Event:
+    return Event.objects.create(
+        item=item,
+        type=type_,
+        at=timezone.now(),
+        actor=actor_name(actor),
+        data={k: v for k, v in data.items() if v not in (None, "")},
+    )
+
+
+def _audit(actor: Any, action: str, item: Item, **detail: Any) -> None:
+    record(
+        actor,
+        f"ledger.{action}",
+        "ledger_item",
+        item.uid,
+        unit_code=item.enterprise.code if item.enterprise else item.unit.code,
+        detail={"kind": item.kind, **detail},
+    )
+
+
+def _bump(item: Item, expected_version: int | None, **changes: Any) -> Item:
+    """Apply `changes` if the item is still at `expected_version` (when given); bump the version."""
+    qs = Item.objects.filter(pk=item.pk)
+    if expected_version is not None:
+        qs = qs.filter(version=expected_version)
+    if not qs.update(version=F("version") + 1, **changes):
+        raise StaleItem("the item was changed by someone else; reload it and try again")
+    item.refresh_from_db()
+    return item
+
+
+@transaction.atomic
+def open_item(
+    actor: Any,
+    *,
+    kind: str,
+    key: str,
+    unit: Unit,
+    title: str,
+    due_at: datetime,
+    owner: Any = None,
+    person: Person | None = None,
+    detail: dict | None = None,
+) -> tuple[Item, bool]:
+    """Open an item unless one is already open for (kind, key); returns (item, created)."""
+    existing = Item.objects.filter(kind=kind, key=key, state__in=OPEN_STATES).first()
+    if existing is not None:
+        return existing, False
+    try:
+        with transaction.atomic():
+            item = Item.objects.create(
+                kind=kind,
+                key=key,
+                unit=unit,
+                enterprise=unit.enterprise,
+                person=person,
+                title=title,
+                detail=detail or {},
+                owner=owner,
+                due_at=due_at,
+                opened_at=timezone.now(),
+            )
+    except IntegrityError:  # opened concurrently by someone else: theirs stands
+        return Item.objects.get(kind=kind, key=key, state__in=OPEN_STATES), False
+    _event(item, Event.Type.OPENED, actor, owner=owner.username if owner else None, due_at=due_at.isoformat())
+    _audit(actor, "open", item, owner=owner.username if owner else None)
+    return item, True
+
+
+@transaction.atomic
+def assign_item(
+    actor: Any, item: Item, owner: Any, *, version: int | None = None, due_at: datetime | None = None
+) -> Item:
+    if not item.is_open:
+        raise ActionError("a closed item cannot be assigned; reopen it first", "state")
+    changes: dict[str, Any] = {"owner": owner}
+    if due_at is not None:
+        changes["due_at"] = due_at
+    item = _bump(item, version, **changes)
+    _event(
+        item, Event.Type.ASSIGNED, actor, owner=owner.username, due_at=due_at.isoformat() if due_at else None
+    )
+    _audit(actor, "assign", item, owner=owner.username)
+    return item
+
+
+@transaction.atomic
+def follow_up(
+    actor: Any,
+    item: Item,
+    *,
+    version: int | None = None,
+    note: str = "",
+    temperature: str | Decimal | None = None,
+    medical_visit: str = "",
+    test_result: str = "",
+) -> Item:
+    """Record what was done or found; the first follow-up moves an open item to in progress."""
+    if not item.is_open:
+        raise ActionError("a closed item takes no follow-up; reopen it first", "state")
+    if not (note or temperature or medical_visit or test_result):
+        raise ActionError(
+            "say what was done: a note, a temperature, a medical visit or a test result", "note"
+        )
+    temp = None
+    if temperature not in (None, ""):
+        try:
+            temp = Decimal(str(temperature)).quantize(Decimal("0.1"))
+        except InvalidOperation:
+            raise ActionError("not a number", "temperature") from None
+        if not Decimal("34.0") <= temp <= Decimal("43.0"):
+            raise ActionError("must be between 34.0 and 43.0 °C", "temperature")
+    if test_result and test_result not in TEST_RESULTS:
+        raise ActionError(f"must be one of {', '.join(TEST_RESULTS)}", "test_result")
+    item = _bump(item, version, state=State.IN_PROGRESS)
+    _event(
+        item,
+        Event.Type.FOLLOW_UP,
+        actor,
+        note=note[:500],
+        temperature=str(temp) if temp else None,
+        medical_visit=medical_visit[:200],
+        test_result=test_result,
+    )
+    _audit(actor, "follow_up", item)
+    return item
+
+
+@transaction.atomic
+def escalate_item(actor: Any, item: Item, *, to: Any = None, reason: str = "overdue") -> Item:
+    """One step up the ladder (the notify app decides who is next); optionally hand over ownership."""
+    changes: dict[str, Any] = {"escalation_level": F("escalation_level") + 1}
+    if to is not None:
+        changes["owner"] = to
+    item = _bump(item, None, **changes)
+    _event(
+        item,
+        Event.Type.ESCALATED,
+        actor,
+        to=to.username if to else None,
+        reason=reason,
+        level=item.escalation_level,
+    )
+    _audit(actor, "escalate", item, level=item.escalation_level)
+    return item
+
+
+@transaction.atomic
+def close_item(
+    actor: Any, item: Item, *, reason: str, note: str = "", evidence: str = "", version: int | None = None
+) -> Item:
+    if not item.is_open:
+        raise ActionError("the item is already closed", "state")
+    if reason not in CloseReason.values:
+        raise ActionError(f"a reason is required: one of {', '.join(CloseReason.values)}", "reason")
+    if reason == CloseReason.OTHER and not note.strip():
+        raise ActionError("explain the reason 'other'", "note")
+    item = _bump(
+        item,
+        version,
+        state=State.CLOSED,
+        close_reason=reason,
+        close_note=note[:500],
+        closed_at=timezone.now(),
+    )
+    _event(item, Event.Type.CLOSED, actor, reason=reason, note=note[:500], evidence=evidence[:300])
+    _audit(actor, "close", item, reason=reason)
+    return item
+
+
+@transaction.atomic
+def reopen_item(actor: Any, item: Item, *, note: str, version: int | None = None) -> Item:
+    if item.is_open:
+        raise ActionError("the item is not closed", "state")
+    if not note.strip():
+        raise ActionError("say why it is reopened", "note")
+    if Item.objects.filter(kind=item.kind, key=item.key, state__in=OPEN_STATES).exists():
+        raise ActionError("another item for the same subject is open; follow that one", "state")
+    item = _bump(item, version, state=State.OPEN, close_reason="", close_note="", closed_at=None)
+    _event(item, Event.Type.REOPENED, actor, note=note[:500])
+    _audit(actor, "reopen", item)
+    return item
+
+
+def default_due(hours: int = 24) -> datetime:
+    return timezone.now() + timedelta(hours=hours)
+
+
+__all__ = [
+    "Kind",
+    "StaleItem",
+    "open_item",
+    "assign_item",
+    "follow_up",
+    "escalate_item",
+    "close_item",
+    "reopen_item",
+    "default_due",
+]

@@ -1,0 +1,169 @@
+"""POST /api/v1/checkins and /checkins/batch: the integration contract's answers."""
+
+import uuid
+from datetime import timedelta
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from fangkong.checkins.actions import register_device
+from fangkong.checkins.models import CheckIn, UnitDay
+from fangkong.ledger.models import Item
+from fangkong.org.actions import create_token
+
+
+def _client(user) -> Client:
+    return Client(HTTP_AUTHORIZATION=f"Bearer {create_token('test', user)}")
+
+
+def _body(person="A0001", **over):
+    body = {
+        "id": str(uuid.uuid4()),
+        "person": person,
+        "temperature": 36.6,
+        "symptoms": [],
+        "where": "on_site",
+        "location": "110105",
+        "visited": [],
+        "contact": False,
+        "note": "",
+    }
+    body.update(over)
+    return body
+
+
+def _post(client, body):
+    return client.post("/api/v1/checkins", body, content_type="application/json")
+
+
+def test_created_then_replayed_then_conflict(w):
+    c = _client(w.employee)
+    body = _body()
+    first = _post(c, body)
+    assert first.status_code == 201
+    assert first.json()["card"] == "green" and first.json()["version"] == 1
+    replay = _post(c, body)
+    assert replay.status_code == 200 and replay.json() == first.json()
+    conflict = _post(c, {**body, "temperature": 37.0})
+    assert conflict.status_code == 409
+    assert CheckIn.objects.filter(person=w.alice).count() == 1
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("temperature", 33.9),
+        ("temperature", 43.1),
+        ("temperature", 36.65),
+        ("temperature", "hot"),
+        ("symptoms", ["sneezing-unicorn"]),
+        ("where", "moon"),
+        ("location", "999999"),
+        ("visited", ["XX"]),
+        ("id", "not-a-uuid"),
+        ("captured_at", "yesterday"),
+        ("colour", "red"),
+    ],
+)
+def test_invalid_fields_are_named(w, field, value):
+    resp = _post(_client(w.employee), _body(**{field: value}))
+    assert resp.status_code == 422, resp.content
+    assert field in str(resp.json()["detail"])
+    assert not CheckIn.objects.exists()
+
+
+def test_missing_required_fields_are_named(w):
+    for field in ("id", "person", "temperature"):
+        body = _body()
+        del body[field]
+        resp = _post(_client(w.employee), body)
+        assert resp.status_code == 422 and field in str(resp.json()["detail"])
+
+
+def test_person_out_of_scope_is_404(w):
+    assert _post(_client(w.employee), _body("C0001")).status_code == 404
+    assert _post(_client(w.employee), _body("B0001")).status_code == 404  # a colleague: not self, not proxy
+    assert _post(_client(w.outsider), _body("A0001")).status_code == 404
+    assert _post(_client(w.grid_leader), _body("B0001")).status_code == 404  # another grid
+    assert _post(_client(w.grid_leader), _body("A0001")).status_code == 201  # proxy for its own grid
+    assert CheckIn.objects.get().source == "proxy"
+
+
+def test_late_and_future_captures(w):
+    c = _client(w.employee)
+    now = timezone.now()
+    late = _post(c, _body(captured_at=(now - timedelta(hours=3)).isoformat()))
+    assert late.status_code == 201 and late.json()["late"] is True
+    assert _post(c, _body(captured_at=(now - timedelta(hours=25)).isoformat())).status_code == 422
+    future = _post(c, _body(captured_at=(now + timedelta(minutes=10)).isoformat()))
+    assert future.status_code == 422 and "captured_at" in str(future.json()["detail"])
+    ok = _post(c, _body(captured_at=(now + timedelta(minutes=2)).isoformat()))
+    assert ok.status_code == 201 and ok.json()["late"] is False
+
+
+def test_amendment_makes_a_new_current_version_and_moves_the_counters(w):
+    c = _client(w.employee)
+    assert _post(c, _body(temperature=38.2)).json()["card"] == "red"
+    second = _post(c, _body(temperature=36.5))
+    assert second.status_code == 201 and second.json()["version"] == 2 and second.json()["card"] == "green"
+    assert CheckIn.objects.filter(person=w.alice, current=True).count() == 1
+    counter = UnitDay.objects.get(unit=w.grid1)
+    assert (counter.checked_in, counter.red, counter.yellow) == (1, 0, 0)
+
+
+def test_red_opens_one_item_even_after_an_amendment(w):
+    c = _client(w.employee)
+    _post(c, _body(temperature=38.2))
+    _post(c, _body(temperature=38.5, symptoms=["cough"]))
+    item = Item.objects.get()
+    assert item.kind == "health_anomaly" and item.person == w.alice
+    assert item.owner == w.grid_leader
+
+
+def test_yellow_for_contact(w):
+    assert _post(_client(w.employee), _body(contact=True)).json()["card"] == "yellow"
+    assert not Item.objects.exists()
+
+
+def test_device_posts_only_for_its_enterprise(w):
+    _, token = register_device("test", w.e1, "gate 1")
+    c = Client(HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert _post(c, _body("A0001")).status_code == 201
+    assert _post(c, _body("C0001")).status_code == 404
+    assert CheckIn.objects.get().source == "device"
+    assert c.get("/api/v1/units").status_code == 401  # a device token reads nothing
+
+
+def test_batch_answers_per_item(w):
+    c = _client(w.enterprise_admin)
+    good = _body("A0001")
+    items = [
+        good,
+        good,
+        {**good, "temperature": 39.0},
+        _body("B0001", temperature=50),
+        _body("C0001"),
+        {"person": "B0001"},
+    ]
+    resp = c.post("/api/v1/checkins/batch", items, content_type="application/json")
+    assert resp.status_code == 200
+    assert [r["status"] for r in resp.json()] == [201, 200, 409, 422, 404, 422]
+    assert CheckIn.objects.count() == 1
+
+
+def test_batch_over_the_limit_is_refused(w):
+    resp = _client(w.enterprise_admin).post(
+        "/api/v1/checkins/batch", [_body()] * 1001, content_type="application/json"
+    )
+    assert resp.status_code == 422 and not CheckIn.objects.exists()
+
+
+def test_person_not_yet_on_the_roster_is_refused(w):
+    from datetime import date
+
+    from tests.factories import person
+
+    person(w.grid1, "N0001", joined=date.today() + timedelta(days=30))
+    resp = _post(_client(w.enterprise_admin), _body("N0001"))
+    assert resp.status_code == 422 and "person" in str(resp.json()["detail"])
