@@ -15,19 +15,20 @@ from .models import Card, CheckIn
 
 @receiver(placement_changed, sender=Person)
 def move_counters(
-    sender: Any, person: Person, old_unit: Unit, new_unit: Unit | None, on: date, **kwargs: Any
+    sender: Any, person: Person, old_unit: Unit | None, new_unit: Unit | None, on: date, **kwargs: Any
 ) -> None:
     """Check-ins on or after `on` now count for the new unit, or, after leaving, for nobody."""
     from .actions import _count
 
-    for ci in CheckIn.objects.select_for_update().filter(
-        person=person, current=True, counted=True, day__gte=on
-    ):
+    for ci in CheckIn.objects.select_for_update().filter(person=person, current=True, day__gte=on):
         red = 1 if ci.card == Card.RED else 0
         yellow = 1 if ci.card == Card.YELLOW else 0
-        _count(ci.unit_id, ci.day, checked_in=-1, red=-red, yellow=-yellow)
+        if ci.counted:
+            _count(ci.unit_id, ci.day, checked_in=-1, red=-red, yellow=-yellow)
         if new_unit is None:
             CheckIn.objects.filter(pk=ci.pk).update(counted=False)
         else:
             _count(new_unit.pk, ci.day, checked_in=1, red=red, yellow=yellow)
-            CheckIn.objects.filter(pk=ci.pk).update(unit=new_unit, enterprise_id=new_unit.enterprise_id)
+            CheckIn.objects.filter(pk=ci.pk).update(
+                unit=new_unit, enterprise_id=new_unit.enterprise_id, counted=True
+            )

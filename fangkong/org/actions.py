@@ -193,6 +193,8 @@ def transfer_person(actor: Any, person: Person, unit: Unit, on: date) -> Person:
     if unit.pk == person.unit_id:
         return person
     current = Membership.objects.select_for_update().filter(person=person, end__isnull=True).first()
+    if current is None:
+        raise ActionError("the person has left; put them back on the roster (rejoin) instead", "unit")
     if current is not None:
         if on <= current.start:
             raise ActionError("a transfer must be dated after the current placement began", "on")
@@ -213,6 +215,30 @@ def transfer_person(actor: Any, person: Person, unit: Unit, on: date) -> Person:
         detail={"from": old, "to": unit.code, "on": on},
     )
     placement_changed.send(sender=Person, person=person, old_unit=old_unit, new_unit=unit, on=on)
+    return person
+
+
+@transaction.atomic
+def rejoin_person(actor: Any, person: Person, unit: Unit, on: date) -> Person:
+    """Put a person who left back on the roster of `unit` from day `on`."""
+    if person.status != Person.Status.LEFT:
+        raise ActionError("the person is on the roster; transfer them instead", "status")
+    last_end = Membership.objects.filter(person=person).order_by("-end").values_list("end", flat=True).first()
+    if last_end is not None and on < last_end:
+        raise ActionError(f"must be on or after the day the person left ({last_end.isoformat()})", "on")
+    Membership.objects.create(person=person, unit=unit, start=on)
+    person.unit, person.enterprise = unit, _enterprise_of(unit)
+    person.status, person.left_on = Person.Status.ACTIVE, None
+    person.save(update_fields=["unit", "enterprise", "status", "left_on", "updated_at"])
+    record(
+        actor,
+        "person.rejoin",
+        "person",
+        person.employee_no,
+        unit_code=unit.code,
+        detail={"unit": unit.code, "on": on},
+    )
+    placement_changed.send(sender=Person, person=person, old_unit=None, new_unit=unit, on=on)
     return person
 
 

@@ -404,13 +404,6 @@ class RosterImport(_Import):
             return
         if not self.in_scope(person.unit):
             self.error(rec, "employee_no", "already used by a person outside this unit's scope")
-        elif (
-            person.status == Person.Status.LEFT
-            and v["status"] == Person.Status.ACTIVE
-            and unit is not None
-            and unit.pk == person.unit_id
-        ):
-            self.error(rec, "status", "this person has left this unit; re-joining it cannot be imported")
 
     def write(self, report: Progress) -> tuple[int, int, int]:
         new = [r.values for r in self.records if r.values["employee_no"] not in self.people]
@@ -461,6 +454,9 @@ class RosterImport(_Import):
             if person.status != Person.Status.LEFT:  # they leave from where they are
                 actions.person_leaves(self.actor, person, v["left"])
                 changed = True
+        elif person.status == Person.Status.LEFT:
+            actions.rejoin_person(self.actor, person, unit, business_day(unit.timezone))
+            changed = True
         elif unit.pk != person.unit_id:
             actions.transfer_person(self.actor, person, unit, business_day(unit.timezone))
             changed = True

@@ -11,7 +11,7 @@ from hypothesis.extra.django import TestCase
 from fangkong.checkins.actions import CheckinData, add_exemption, submit_checkin
 from fangkong.checkins.models import CheckIn, Exemption
 from fangkong.checkins.rollup import rollup
-from fangkong.org.actions import ActionError, person_leaves, transfer_person
+from fangkong.org.actions import ActionError, person_leaves, rejoin_person, transfer_person
 from fangkong.org.models import Membership, Person, Unit
 from tests.factories import person, unit
 
@@ -25,6 +25,7 @@ op = st.one_of(
     st.tuples(st.just("exempt"), st.integers(0, 7), st.integers(0, 3), st.integers(0, 2)),
     st.tuples(st.just("transfer"), st.integers(0, 7), st.integers(1, 3), st.integers(0, 2)),
     st.tuples(st.just("leave"), st.integers(0, 7), st.integers(1, 3)),
+    st.tuples(st.just("rejoin"), st.integers(0, 7), st.integers(1, 3), st.integers(0, 3)),
 )
 
 
@@ -82,6 +83,8 @@ class RollupProperty(TestCase):
                     )
                 elif o[0] == "leave" and p.status == "active":
                     person_leaves("test", p, DAYS[o[2]])
+                elif o[0] == "rejoin" and p.status == "left":
+                    rejoin_person("test", p, self.grids[o[3]], DAYS[o[2]])
             except ActionError:
                 pass
         for day in DAYS:
