@@ -16,6 +16,10 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     # org: fangkong.org.views
     path("", include("fangkong.org.urls")),
+    # checkins: fangkong.checkins.views (H5 page, proxy entry, lists, day upload, rules)
+    path("", include("fangkong.checkins.urls")),
+    # ledger: fangkong.ledger.views
+    path("ledger/", include("fangkong.ledger.urls")),
     # api: fangkong.api
     path("api/v1/", api.urls),
     # admin: django.contrib.admin

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pytest
 from django.test import Client
@@ -19,53 +19,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from fangkong.api.root import api
 from fangkong.org.actions import create_token
-
-
-@dataclass(frozen=True)
-class Call:
-    method: str = "GET"
-    # Query (GET) or body (other methods); a string "{param}" anywhere in it is filled like the path.
-    data: dict | list = field(default_factory=dict)
-    # "scoped": names an object of E1 (path or body) and must answer 404 like an absent one;
-    # "batch": a list of items naming E1's objects, each refused like an absent one;
-    # "own": names nothing, shows the caller its own scope (must show nothing of E1).
-    kind: str = "scoped"
-
-
-@dataclass(frozen=True)
-class Sample:
-    e1: str  # an object of E1, out of the outsider's scope
-    absent: str  # a value that exists nowhere
-    own: str  # the outsider's own counterpart in E2 (sanity: the refusal is for scope, not role)
-
-
-PARAMS = {
-    "code": Sample("E1", "NOPE", "E2"),
-    "employee_no": Sample("A0001", "NOPE", "C0001"),
-}
-
-_CHECKIN = {"id": "0b6f4f7e-3c1a-4a53-9d43-2f1c8f0d6a11", "person": "{employee_no}", "temperature": 36.6}
-
-# Web pages, by URL name.
-PAGES = {
-    "home": Call(kind="own"),
-    "unit_detail": Call(),
-    "roster": Call(),
-    "roster_export": Call(),
-    "import_form": Call(),
-    "import_run": Call("POST", {"kind": "roster"}),
-}
-
-# API operations, by method and OpenAPI path.
-API = {
-    ("GET", "/api/v1/units"): Call(kind="own"),
-    ("GET", "/api/v1/units/{code}"): Call(),
-    ("GET", "/api/v1/units/{code}/people"): Call(),
-    ("GET", "/api/v1/units/{code}/rollup"): Call(),
-    ("GET", "/api/v1/units/{code}/missing"): Call(),
-    ("POST", "/api/v1/checkins"): Call("POST", _CHECKIN),
-    ("POST", "/api/v1/checkins/batch"): Call("POST", [_CHECKIN], kind="batch"),
-}
+from tests.route_tables import API, PAGES, PARAMS  # noqa: E402  (per-app tables)
 
 # Public by design, by URL name, with the reason.
 PUBLIC = {

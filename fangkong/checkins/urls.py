@@ -1,0 +1,3 @@
+from .views import h5, lists, proxy, rules, upload
+
+urlpatterns = [*h5.urlpatterns, *proxy.urlpatterns, *lists.urlpatterns, *upload.urlpatterns, *rules.urlpatterns]

@@ -1,0 +1,5 @@
+"""Check-in pages: proxy."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

@@ -1,0 +1,5 @@
+"""Check-in pages: rules."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

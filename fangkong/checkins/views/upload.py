@@ -1,0 +1,5 @@
+"""Check-in pages: upload."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

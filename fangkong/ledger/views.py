@@ -1,0 +1,5 @@
+"""Ledger pages."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []
