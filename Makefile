@@ -6,7 +6,7 @@ FK := $(BIN)/fangkong
 PORT ?= 8000
 EMPLOYEES ?= 20000
 
-.PHONY: install demo test test-postgres lint format check clean
+.PHONY: install browser-deps demo test test-postgres test-browser lint format check clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,12 +16,21 @@ $(BIN)/.installed: pyproject.toml
 
 install: $(BIN)/.installed
 
+# Debian's chromium and a CJK font for the browser tests (Playwright drives /usr/bin/chromium; it
+# downloads no browser of its own). Skipped with a hint when not root; those tests then skip.
+browser-deps:
+	@if [ -x /usr/bin/chromium ] && [ -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ]; then :; \
+	elif [ "$$(id -u)" = 0 ]; then \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei) >/dev/null \
+	  || echo "browser-deps: apt-get failed; browser tests will skip"; \
+	else echo "browser-deps: run 'sudo apt-get install chromium fonts-wqy-microhei' for the browser tests"; fi
+
 ## make demo: virtualenv, install, migrate, load the demo group, serve on 127.0.0.1:$(PORT)
 demo: install
 	$(FK) demo --employees $(EMPLOYEES) --port $(PORT)
 
 ## make test: the whole suite on the configured database (SQLite unless DATABASE_URL is set)
-test: install
+test: install browser-deps
 	$(FK) check --fail-level WARNING
 	$(FK) makemigrations --check --dry-run
 	$(BIN)/pytest
@@ -29,6 +38,10 @@ test: install
 ## make test-postgres: the suite on the local PostgreSQL
 test-postgres: install
 	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test} $(BIN)/pytest
+
+## make test-browser: only the browser tests (Playwright + Debian chromium)
+test-browser: install browser-deps
+	$(BIN)/pytest -m browser
 
 lint: install
 	$(BIN)/ruff check fangkong tests scripts

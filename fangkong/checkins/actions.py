@@ -336,3 +336,64 @@ def revoke_device(actor: Any, device: Device) -> None:
         device.revoked_at = timezone.now()
         device.save(update_fields=["revoked_at"])
         record(actor, "device.revoke", "device", device.prefix, unit_code=device.enterprise.code)
+
+
+LINK_SALT = "fangkong.checkins.personal-link"
+LINK_MAX_AGE = timedelta(days=180)
+
+
+@transaction.atomic
+def issue_link(actor: Any, person: Person) -> str:
+    """A new personal link token for the person; earlier links stop working."""
+    from django.core import signing
+
+    from .models import PersonalLink
+
+    link, created = PersonalLink.objects.select_for_update().get_or_create(
+        person=person, defaults={"issued_at": timezone.now()}
+    )
+    if not created:
+        link.generation += 1
+        link.issued_at, link.revoked_at = timezone.now(), None
+        link.save(update_fields=["generation", "issued_at", "revoked_at"])
+    record(
+        actor,
+        "link.issue",
+        "person",
+        person.employee_no,
+        unit_code=person.enterprise.code,
+        detail={"generation": link.generation},
+    )
+    return signing.dumps({"p": person.pk, "g": link.generation}, salt=LINK_SALT, compress=True)
+
+
+@transaction.atomic
+def revoke_link(actor: Any, person: Person) -> None:
+    from .models import PersonalLink
+
+    link = PersonalLink.objects.select_for_update().filter(person=person).first()
+    if link is not None and link.revoked_at is None:
+        link.generation += 1
+        link.revoked_at = timezone.now()
+        link.save(update_fields=["generation", "revoked_at"])
+        record(actor, "link.revoke", "person", person.employee_no, unit_code=person.enterprise.code)
+
+
+def person_for_link(token: str) -> Person | None:
+    """The person a personal link belongs to, or None if it is forged, expired or revoked."""
+    from django.core import signing
+
+    from .models import PersonalLink
+
+    try:
+        data = signing.loads(token, salt=LINK_SALT, max_age=LINK_MAX_AGE)
+    except signing.BadSignature:
+        return None
+    link = (
+        PersonalLink.objects.select_related("person__enterprise", "person__unit")
+        .filter(person_id=data.get("p"), generation=data.get("g"), revoked_at__isnull=True)
+        .first()
+    )
+    if link is None or link.person.status != Person.Status.ACTIVE:
+        return None
+    return link.person

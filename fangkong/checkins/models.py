@@ -183,3 +183,19 @@ class Device(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.enterprise.code})"
+
+
+class PersonalLink(models.Model):
+    """The signed personal link with which an employee opens the H5 check-in page without a password.
+
+    The link carries (person, generation) signed with SECRET_KEY; revoking bumps `generation`, so
+    every link issued before stops working at once.
+    """
+
+    person = models.OneToOneField(Person, on_delete=models.CASCADE, related_name="checkin_link")
+    generation = models.PositiveIntegerField(default=1)
+    issued_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"link of {self.person_id} (gen {self.generation})"
