@@ -7,4 +7,4 @@ class CheckinsConfig(AppConfig):
     verbose_name = "Health check-ins"
 
     def ready(self) -> None:
-        from . import receivers  # noqa: F401  (roster changes move the day counters)
+        from . import generate, receivers  # noqa: F401  (history for `generate`; roster changes move counters)

@@ -1,0 +1,231 @@
+"""Synthetic check-in history for `fangkong generate` and `fangkong demo` (see org.generate).
+
+Per day and person: ~97 % check in (today: ~80 %, the morning is not over), ~1.5 % yellow, ~0.3 %
+red; ~1 % of people have a few days' exemption. Red cards become health items in the ledger: the
+recent ones open and assigned to the grid leader, older ones closed out with a follow-up.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import uuid
+from collections import defaultdict
+from collections.abc import Iterator, Mapping
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from django.db import connection
+
+from fangkong.ledger.hooks import default_owner
+from fangkong.ledger.models import CloseReason, Event, Item, Kind, State
+from fangkong.org.generate import HistoryContext, bulk_load, insert_rows, register_history
+from fangkong.org.models import Person, Unit
+
+from .models import Card, CheckIn, Exemption, UnitDay
+from .rules import current_rules
+
+CHECKIN_COLUMNS = (
+    "id",
+    "person_id",
+    "unit_id",
+    "enterprise_id",
+    "day",
+    "version",
+    "current",
+    "counted",
+    "temperature",
+    "symptoms",
+    "where",
+    "location",
+    "visited",
+    "contact",
+    "note",
+    "captured_at",
+    "received_at",
+    "late",
+    "source",
+    "card",
+    "card_reasons",
+    "rule_version",
+    "digest",
+)
+PEOPLE_CHUNK = 20_000
+RED_SYMPTOMS = ["cough", "fatigue", "sore_throat", "short_breath", "fever"]
+
+
+def _zones() -> dict[int, tuple[ZoneInfo, str]]:
+    return {
+        pk: (ZoneInfo(tz), region or "")
+        for pk, tz, region in Unit.objects.filter(kind=Unit.Kind.ENTERPRISE).values_list(
+            "pk", "timezone", "region_id"
+        )
+    }
+
+
+@register_history
+def checkin_history(rng: random.Random, days: int, ctx: HistoryContext) -> Mapping[str, int]:
+    if days <= 0:
+        return {}
+    rules = current_rules()
+    first = ctx.today - timedelta(days=days - 1)
+    zones = _zones()
+    counters: dict[tuple[int, date], list[int]] = defaultdict(lambda: [0, 0, 0])
+    reds: dict[int, tuple[date, int, str]] = {}  # person -> (last red day, unit, temperature)
+    prep_uuid = CheckIn._meta.get_field("id").get_db_prep_value
+    adapt_dt = connection.ops.adapt_datetimefield_value
+    exemptions: list[Exemption] = []
+
+    def rows(chunk: list[tuple[int, int, int]]) -> Iterator[tuple]:
+        for pid, unit_id, ent_id in chunk:
+            tz, region = zones[ent_id]
+            off: set[date] = set()
+            if rng.random() < 0.01:
+                start = first + timedelta(days=rng.randrange(days))
+                end = min(ctx.today, start + timedelta(days=rng.randrange(1, 6)))
+                exemptions.append(
+                    Exemption(
+                        person_id=pid,
+                        start=start,
+                        end=end,
+                        reason=rng.choice(["leave", "business_trip", "off_shift"]),
+                        created_by="generate",
+                    )
+                )
+                off = {start + timedelta(days=i) for i in range((end - start).days + 1)}
+            for d in range(days):
+                day = first + timedelta(days=d)
+                rate = 0.80 if day == ctx.today else 0.97
+                if day in off or rng.random() > rate:
+                    continue
+                roll = rng.random()
+                symptoms: list[str] = []
+                contact = False
+                if roll < 0.003:
+                    temp = Decimal(rng.choice(["37.4", "37.6", "37.9", "38.2", "38.6", "39.1"]))
+                    if rng.random() < 0.5:
+                        symptoms = [rng.choice(RED_SYMPTOMS)]
+                    card, reasons = Card.RED, ["fever"] + (["symptom"] if symptoms else [])
+                elif roll < 0.018:
+                    temp, contact, card, reasons = Decimal("36.5"), True, Card.YELLOW, ["contact"]
+                else:
+                    temp, card, reasons = (
+                        Decimal(rng.choice(["36.2", "36.4", "36.5", "36.6", "36.7", "36.8"])),
+                        Card.GREEN,
+                        [],
+                    )
+                local = datetime.combine(day, time(7, 0), tzinfo=tz) + timedelta(seconds=rng.randrange(9000))
+                captured = local.astimezone(UTC)
+                c = counters[(unit_id, day)]
+                c[0] += 1
+                c[1] += card == Card.RED
+                c[2] += card == Card.YELLOW
+                if card == Card.RED:
+                    reds[pid] = (day, unit_id, str(temp))
+                yield (
+                    prep_uuid(uuid.UUID(int=rng.getrandbits(128), version=4), connection),
+                    pid,
+                    unit_id,
+                    ent_id,
+                    day.isoformat(),
+                    1,
+                    True,
+                    True,
+                    str(temp),
+                    json.dumps(symptoms),
+                    "on_site",
+                    region[:6],
+                    "[]",
+                    contact,
+                    "",
+                    adapt_dt(captured),
+                    adapt_dt(captured + timedelta(seconds=2)),
+                    False,
+                    "self" if rng.random() < 0.9 else "proxy",
+                    card,
+                    json.dumps(reasons),
+                    rules.version,
+                    "",
+                )
+
+    n = 0
+    people = (
+        Person.objects.filter(status=Person.Status.ACTIVE)
+        .order_by("pk")
+        .values_list("pk", "unit_id", "enterprise_id")
+    )
+    with bulk_load(CheckIn._meta.db_table):
+        last = 0
+        # Read a chunk, then write it: no query may run on the connection while a COPY is open.
+        while chunk := list(people.filter(pk__gt=last)[:PEOPLE_CHUNK]):
+            n += insert_rows(CheckIn._meta.db_table, CHECKIN_COLUMNS, rows(chunk))
+            last = chunk[-1][0]
+    UnitDay.objects.bulk_create(
+        [UnitDay(unit_id=u, day=d, checked_in=c[0], red=c[1], yellow=c[2]) for (u, d), c in counters.items()],
+        batch_size=5000,
+    )
+    Exemption.objects.bulk_create(exemptions, batch_size=5000)
+    items = _health_items(rng, reds, ctx.today)
+    ctx.write(f"  check-ins: {n:,} over {days} days; health items: {items:,}")
+    return {
+        "checkins_checkin": n,
+        "checkins_unitday": len(counters),
+        "checkins_exemption": len(exemptions),
+        "ledger_item": items,
+    }
+
+
+def _health_items(rng: random.Random, reds: dict[int, tuple[date, int, str]], today: date) -> int:
+    """One health item per person whose last red card is in the history: open if recent, else closed."""
+    units = Unit.objects.in_bulk({u for _, u, _ in reds.values()})
+    names = dict(Person.objects.filter(pk__in=list(reds)).values_list("pk", "name"))
+    numbers = dict(Person.objects.filter(pk__in=list(reds)).values_list("pk", "employee_no"))
+    owners: dict[int, object] = {}
+    items, events = [], []
+    for pid, (day, unit_id, temp) in sorted(reds.items()):
+        unit = units[unit_id]
+        if unit_id not in owners:
+            owners[unit_id] = default_owner(unit)
+        opened = datetime.combine(day, time(9, 0), tzinfo=UTC)
+        recent = (today - day).days <= 2
+        item = Item(
+            kind=Kind.HEALTH_ANOMALY,
+            key=f"person:{pid}",
+            unit=unit,
+            enterprise_id=unit.enterprise_id,
+            person_id=pid,
+            title=f"{names[pid]} ({numbers[pid]}): red card on {day.isoformat()}",
+            detail={"temperature": temp, "day": day.isoformat()},
+            owner=owners[unit_id],
+            due_at=opened + timedelta(hours=24),
+            opened_at=opened,
+            state=State.OPEN if recent else State.CLOSED,
+            close_reason="" if recent else rng.choice([CloseReason.RECOVERED, CloseReason.TEST_NEGATIVE]),
+            closed_at=None if recent else opened + timedelta(days=2),
+        )
+        items.append(item)
+    Item.objects.bulk_create(items, batch_size=2000)
+    for item in items:
+        events.append(Event(item=item, type=Event.Type.OPENED, at=item.opened_at, actor="generate"))
+        if item.state == State.CLOSED:
+            events.append(
+                Event(
+                    item=item,
+                    type=Event.Type.FOLLOW_UP,
+                    at=item.opened_at + timedelta(hours=20),
+                    actor="generate",
+                    data={"note": "复测体温正常", "temperature": "36.6"},
+                )
+            )
+            events.append(
+                Event(
+                    item=item,
+                    type=Event.Type.CLOSED,
+                    at=item.closed_at,
+                    actor="generate",
+                    data={"reason": item.close_reason},
+                )
+            )
+    Event.objects.bulk_create(events, batch_size=5000)
+    return len(items)
