@@ -137,6 +137,9 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # for each other (see fangkong.audit.actions).
 AUDIT_CHAINS = int(os.environ.get("AUDIT_CHAINS", "8"))
 
+# A person missing this many consecutive business days gets a ledger item (checkins/scan.py).
+MISSING_DAYS_ALERT = int(os.environ.get("MISSING_DAYS_ALERT", "2"))
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
