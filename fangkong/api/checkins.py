@@ -251,3 +251,52 @@ def unit_missing(request: HttpRequest, code: str, q: Query[DayPageQuery]):
         "count": people.count(),
         "date": day,
     }
+
+
+CARD_ROLES = frozenset({Role.ENTERPRISE_ADMIN, Role.GRID_LEADER})
+
+
+class CardQuery(DayPageQuery):
+    colour: Literal["red", "yellow", "all"] = "all"
+
+
+class CardOut(Schema):
+    employee_no: str
+    name: str
+    unit: str
+    card: str
+    since: dt.datetime
+
+
+class CardPage(Schema):
+    items: list[CardOut]
+    count: int
+    date: dt.date
+
+
+@unit_router.get(
+    "/{code}/cards",
+    response={200: CardPage, 404: ErrorOut},
+    summary="Red and yellow cards of the day (enterprise officers and grid leaders only)",
+)
+def unit_cards(request: HttpRequest, code: str, q: Query[CardQuery]):
+    # Who has a red card is health data: only the enterprise's officers and grid leaders see names;
+    # the group and segments read the counts in /rollup.
+    unit = access.unit_for_user(request.user, code, CARD_ROLES)
+    day = q.date or business_day(unit.timezone)
+    colours = ["red", "yellow"] if q.colour == "all" else [q.colour]
+    cards = rollup.cards(unit, day, colours).order_by("unit__path", "person__employee_no")
+    rows = cards.values("person__employee_no", "person__name", "unit__code", "card", "captured_at")[
+        (q.page - 1) * PAGE_SIZE : q.page * PAGE_SIZE
+    ]
+    items = [
+        {
+            "employee_no": r["person__employee_no"],
+            "name": r["person__name"],
+            "unit": r["unit__code"],
+            "card": r["card"],
+            "since": r["captured_at"],
+        }
+        for r in rows
+    ]
+    return {"items": items, "count": cards.count(), "date": day}

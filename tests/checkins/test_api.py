@@ -167,3 +167,17 @@ def test_person_not_yet_on_the_roster_is_refused(w):
     person(w.grid1, "N0001", joined=date.today() + timedelta(days=30))
     resp = _post(_client(w.enterprise_admin), _body("N0001"))
     assert resp.status_code == 422 and "person" in str(resp.json()["detail"])
+
+
+def test_cards_list_names_red_and_yellow_for_officers_only(w):
+    _post(_client(w.employee), _body(temperature=38.4))
+    resp = _client(w.enterprise_admin).get("/api/v1/units/E1/cards")
+    assert resp.status_code == 200
+    assert [(c["employee_no"], c["card"]) for c in resp.json()["items"]] == [("A0001", "red")]
+    assert _client(w.grid_leader).get("/api/v1/units/E1-G1/cards?colour=red").json()["count"] == 1
+    assert _client(w.grid_leader).get("/api/v1/units/E1-G1/cards?colour=yellow").json()["count"] == 0
+    # the group and the segment read counts in /rollup, not names
+    assert _client(w.group_admin).get("/api/v1/units/E1/cards").status_code == 404
+    assert _client(w.segment_admin).get("/api/v1/units/E1/cards").status_code == 404
+    assert _client(w.group_admin).get("/api/v1/units/G/rollup").json()["red"] == 1
+    assert _client(w.outsider).get("/api/v1/units/E1/cards").status_code == 404
