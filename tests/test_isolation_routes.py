@@ -31,6 +31,7 @@ PUBLIC = {
     "api:api-root": "django-ninja's marker for the API prefix; always answers 404",
     "admin:login": "the admin sign-in form",
     "admin:logout": "admin sign-out; for anyone but a superuser only a redirect to the admin index",
+    "h5_link": "the signed token is the credential; a forged or revoked one is refused (403)",
 }
 # Static files are served by whitenoise's middleware, not by a URL pattern.
 
@@ -190,12 +191,23 @@ def test_anonymous_is_sent_to_sign_in(w, name, client):
     assert response["Location"].startswith(reverse("login") + "?next="), name
 
 
+@pytest.mark.parametrize("name", sorted(n for n, c in PAGES.items() if c.kind == "group"))
+def test_group_pages_are_404_below_the_group(w, name):
+    for user in (w.outsider, w.enterprise_admin, w.segment_admin):
+        client = Client()
+        client.force_login(user)
+        assert _request(client, name, "e1").status_code == 404, (name, user.username)
+
+
 @pytest.mark.parametrize("name", sorted(PAGES))
 def test_the_rightful_admin_is_not_refused(w, name):
     client = Client()
-    client.force_login(w.enterprise_admin)
+    # Group-level pages (kind "group") belong to the group admin; everything else to E1's admin.
+    client.force_login(w.group_admin if PAGES[name].kind == "group" else w.enterprise_admin)
     response = _request(client, name, "e1")
-    assert response.status_code not in (302, 401, 403, 404), (name, response.status_code)
+    assert response.status_code not in (401, 403, 404), (name, response.status_code)
+    if response.status_code in (302, 303):  # a form that redirects after posting, not to sign-in
+        assert not response["Location"].startswith(reverse("login")), (name, response["Location"])
 
 
 # --- API ----------------------------------------------------------------------------------------

@@ -12,8 +12,9 @@ api = NinjaAPI(
     urls_namespace="api",
 )
 
-from . import checkins, units  # noqa: E402  (each module registers its routes on its router)
+from . import checkins, ledger, units  # noqa: E402  (each module registers its routes on its router)
 
 api.add_router("/units", units.router)
 api.add_router("/units", checkins.unit_router)
 api.add_router("/checkins", checkins.router)
+api.add_router("/ledger", ledger.router)

@@ -14,6 +14,7 @@ from collections import defaultdict
 from collections.abc import Iterator, Mapping
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db import connection
@@ -181,7 +182,7 @@ def _health_items(rng: random.Random, reds: dict[int, tuple[date, int, str]], to
     units = Unit.objects.in_bulk({u for _, u, _ in reds.values()})
     names = dict(Person.objects.filter(pk__in=list(reds)).values_list("pk", "name"))
     numbers = dict(Person.objects.filter(pk__in=list(reds)).values_list("pk", "employee_no"))
-    owners: dict[int, object] = {}
+    owners: dict[int, Any] = {}
     items, events = [], []
     for pid, (day, unit_id, temp) in sorted(reds.items()):
         unit = units[unit_id]
@@ -222,7 +223,7 @@ def _health_items(rng: random.Random, reds: dict[int, tuple[date, int, str]], to
                 Event(
                     item=item,
                     type=Event.Type.CLOSED,
-                    at=item.closed_at,
+                    at=item.closed_at or item.opened_at,
                     actor="generate",
                     data={"reason": item.close_reason},
                 )

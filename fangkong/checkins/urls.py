@@ -1,3 +1,10 @@
-from .views import h5, lists, proxy, rules, upload
+from .views import exemptions, h5, lists, proxy, rules, upload
 
-urlpatterns = [*h5.urlpatterns, *proxy.urlpatterns, *lists.urlpatterns, *upload.urlpatterns, *rules.urlpatterns]
+urlpatterns = [
+    *h5.urlpatterns,
+    *proxy.urlpatterns,
+    *exemptions.urlpatterns,
+    *lists.urlpatterns,
+    *upload.urlpatterns,
+    *rules.urlpatterns,
+]

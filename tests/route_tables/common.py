@@ -13,6 +13,8 @@ class Call:
     # "scoped": names an object of E1 (path or body) and must answer 404 like an absent one;
     # "batch": a list of items naming E1's objects, each refused like an absent one;
     # "own": names nothing, shows the caller its own scope (must show nothing of E1).
+    # "group": a group-level page (e.g. the health-card rules): the outsider and E1's admin get 404,
+    # the group admin is the rightful caller.
     kind: str = "scoped"
 
 
