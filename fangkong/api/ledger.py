@@ -17,15 +17,15 @@ from ninja import Field, Query, Router, Schema, Status
 from pydantic import ConfigDict
 
 from fangkong.ledger import actions, queries
+from fangkong.ledger.actions import log_detail_view
 from fangkong.ledger.models import Item, Kind
-from fangkong.ledger.views import (
+from fangkong.ledger.queries import (
     Filters,
     can_act,
     event_data,
     filtered_items,
     is_overdue,
     item_for_user,
-    log_detail_view,
     owner_candidates,
 )
 from fangkong.lib.dates import zone

@@ -213,6 +213,21 @@ def reopen_item(actor: Any, item: Item, *, note: str, version: int | None = None
     return item
 
 
+def log_detail_view(user, item: Item, how: str = "page") -> None:
+    """Access to health detail is logged (PIPL); other kinds' detail is not health data."""
+    if item.kind != Kind.HEALTH_ANOMALY:
+        return
+    with transaction.atomic():
+        record(
+            user,
+            "ledger.view_detail",
+            "ledger_item",
+            item.uid,
+            unit_code=item.enterprise.code if item.enterprise else item.unit.code,
+            detail={"kind": item.kind, "via": how},
+        )
+
+
 def default_due(hours: int = 24) -> datetime:
     return timezone.now() + timedelta(hours=hours)
 
