@@ -61,7 +61,7 @@ def test_a_row_saves_as_proxy_and_comes_back_with_its_state(w):
     response = leader.post("/units/E1-G1/proxy/A0001/checkin/", body, **HX)
     assert response.status_code == 200
     html = response.content.decode()
-    assert 'data-state="checked"' in html and "state-red" in html and "Red card" in html
+    assert 'data-state="checked"' in html and "state-red" in html and "red card" in html
     assert 'data-after="next"' in html  # the script moves on to the next missing person
     assert body["id"] not in html  # the row's next form has a new id (a correction)
     checkin = CheckIn.objects.get()

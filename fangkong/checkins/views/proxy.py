@@ -15,6 +15,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import URLPattern, path, reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.middleware import HtmxDetails
@@ -26,9 +27,9 @@ from fangkong.org.models import Person, Role, Unit
 from fangkong.org.roster import placements_on
 
 from .. import actions
-from ..models import CheckIn, Exemption, PersonalLink, Source
+from ..models import Card, CheckIn, Exemption, PersonalLink, Source
 from ..rollup import exempt_people, reported_people
-from .h5 import card_text, parse_temperature
+from .h5 import parse_temperature
 
 # Who may enter a check-in for someone else (as the API's proxy rule).
 PROXY_ROLES = access.ADMIN_ROLES | {Role.GRID_LEADER}
@@ -39,6 +40,15 @@ PAGE_SIZE = 100
 QUICK_SYMPTOM = "other"
 
 MISSING, EXEMPT, CHECKED = "missing", "exempt", "checked"
+CARD_LABEL: dict[str, Any] = {
+    Card.GREEN: gettext_lazy("green card"),
+    Card.YELLOW: gettext_lazy("yellow card"),
+    Card.RED: gettext_lazy("red card"),
+}
+
+
+def card_text(card: str) -> str:
+    return str(CARD_LABEL.get(card, card))
 
 
 class HtmxHttpRequest(HttpRequest):
