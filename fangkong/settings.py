@@ -48,7 +48,11 @@ INSTALLED_APPS = [
     "fangkong.org",
     "fangkong.checkins",
     "fangkong.ledger",
+    "fangkong.bench",
 ]
+
+# Ceiling views for `fangkong bench` (/bench/noop, /bench/insert): never on in production.
+BENCH_VIEWS = _env_bool("FANGKONG_BENCH_VIEWS", False)
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

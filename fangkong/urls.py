@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -25,3 +26,6 @@ urlpatterns = [
     # admin: django.contrib.admin
     path("admin/", admin.site.urls),
 ]
+
+if settings.BENCH_VIEWS:  # bench: fangkong.bench.views, only for `fangkong bench`
+    urlpatterns.append(path("bench/", include("fangkong.bench.views")))
