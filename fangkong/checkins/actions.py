@@ -19,6 +19,7 @@ from fangkong.audit.actions import record
 from fangkong.lib.dates import business_day
 from fangkong.org.actions import ActionError, token_digest
 from fangkong.org.models import Membership, Person, Region, Unit
+from fangkong.org.roster import placements_on
 
 from . import rules as card_rules
 from .models import SYMPTOMS, Card, CheckIn, Device, Exemption, RuleSet, Source, UnitDay, Where
@@ -101,10 +102,17 @@ def _replay(existing: CheckIn, digest: str) -> tuple[CheckIn, bool]:
 
 
 def _count(unit_id: int, day: date, *, checked_in: int = 0, red: int = 0, yellow: int = 0) -> None:
-    UnitDay.objects.bulk_create([UnitDay(unit_id=unit_id, day=day)], ignore_conflicts=True)
-    UnitDay.objects.filter(unit_id=unit_id, day=day).update(
-        checked_in=F("checked_in") + checked_in, red=F("red") + red, yellow=F("yellow") + yellow
-    )
+    """Move the unit's day counters; the first write of a unit-day counts who is expected there."""
+    changes = {
+        "checked_in": F("checked_in") + checked_in,
+        "red": F("red") + red,
+        "yellow": F("yellow") + yellow,
+    }
+    if UnitDay.objects.filter(unit_id=unit_id, day=day).update(**changes):
+        return
+    expected = placements_on(Unit.objects.filter(pk=unit_id), day).count()
+    UnitDay.objects.bulk_create([UnitDay(unit_id=unit_id, day=day, expected=expected)], ignore_conflicts=True)
+    UnitDay.objects.filter(unit_id=unit_id, day=day).update(**changes)
 
 
 def _card_delta(card: str, sign: int) -> dict[str, int]:

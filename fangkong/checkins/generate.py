@@ -73,6 +73,7 @@ def checkin_history(rng: random.Random, days: int, ctx: HistoryContext) -> Mappi
     first = ctx.today - timedelta(days=days - 1)
     zones = _zones()
     counters: dict[tuple[int, date], list[int]] = defaultdict(lambda: [0, 0, 0])
+    headcount: dict[int, int] = defaultdict(int)  # everyone generated joined before the history
     reds: dict[int, tuple[date, int, str]] = {}  # person -> (last red day, unit, temperature)
     prep_uuid = CheckIn._meta.get_field("id").get_db_prep_value
     adapt_dt = connection.ops.adapt_datetimefield_value
@@ -80,6 +81,7 @@ def checkin_history(rng: random.Random, days: int, ctx: HistoryContext) -> Mappi
 
     def rows(chunk: list[tuple[int, int, int]]) -> Iterator[tuple]:
         for pid, unit_id, ent_id in chunk:
+            headcount[unit_id] += 1
             tz, region = zones[ent_id]
             off: set[date] = set()
             if rng.random() < 0.01:
@@ -163,7 +165,10 @@ def checkin_history(rng: random.Random, days: int, ctx: HistoryContext) -> Mappi
             n += insert_rows(CheckIn._meta.db_table, CHECKIN_COLUMNS, rows(chunk))
             last = chunk[-1][0]
     UnitDay.objects.bulk_create(
-        [UnitDay(unit_id=u, day=d, checked_in=c[0], red=c[1], yellow=c[2]) for (u, d), c in counters.items()],
+        [
+            UnitDay(unit_id=u, day=d, expected=headcount[u], checked_in=c[0], red=c[1], yellow=c[2])
+            for (u, d), c in counters.items()
+        ],
         batch_size=5000,
     )
     Exemption.objects.bulk_create(exemptions, batch_size=5000)

@@ -159,6 +159,9 @@ class UnitDay(models.Model):
 
     unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="+")
     day = models.DateField()
+    # People placed on the unit that day (memberships covering it): counted when the row is made,
+    # then moved by every roster change (org.signals.headcount_changed).
+    expected = models.IntegerField(default=0)
     checked_in = models.IntegerField(default=0)
     red = models.IntegerField(default=0)
     yellow = models.IntegerField(default=0)
@@ -169,6 +172,16 @@ class UnitDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.unit_id} {self.day}: {self.checked_in}"
+
+
+class OpenDay(models.Model):
+    """A business day whose UnitDay rows exist for every unit with people (see rollup.open_day)."""
+
+    day = models.DateField(unique=True)
+    opened_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.day} open"
 
 
 class Device(models.Model):

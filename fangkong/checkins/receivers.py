@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from django.db.models import F
 from django.dispatch import receiver
 
 from fangkong.org.models import Person, Unit
-from fangkong.org.signals import placement_changed
+from fangkong.org.signals import headcount_changed, placement_changed
 
-from .models import Card, CheckIn
+from .models import Card, CheckIn, OpenDay, UnitDay
 
 
 @receiver(placement_changed, sender=Person)
@@ -32,3 +33,33 @@ def move_counters(
             CheckIn.objects.filter(pk=ci.pk).update(
                 unit=new_unit, enterprise_id=new_unit.enterprise_id, counted=True
             )
+
+
+@receiver(headcount_changed, sender=Person)
+def move_expected(sender: Any, changes: list[tuple[int, date, date | None, int]], **kwargs: Any) -> None:
+    """Keep UnitDay.expected true for days already counted; open days get the rows they lack."""
+    from fangkong.org.roster import placements_on
+
+    for unit_id, first, end, delta in changes:
+        rows = UnitDay.objects.filter(unit_id=unit_id, day__gte=first)
+        if end is not None:
+            rows = rows.filter(day__lt=end)
+        rows.update(expected=F("expected") + delta)
+        if delta <= 0:
+            continue
+        # An open day on which this unit had nobody (so no row) has somebody now.
+        days = OpenDay.objects.filter(day__gte=first)
+        if end is not None:
+            days = days.filter(day__lt=end)
+        have = set(
+            UnitDay.objects.filter(unit_id=unit_id, day__in=days.values("day")).values_list("day", flat=True)
+        )
+        unit = Unit.objects.filter(pk=unit_id)
+        UnitDay.objects.bulk_create(
+            [
+                UnitDay(unit_id=unit_id, day=d, expected=placements_on(unit, d).count())
+                for d in days.values_list("day", flat=True)
+                if d not in have
+            ],
+            ignore_conflicts=True,
+        )

@@ -11,12 +11,13 @@ from collections import defaultdict
 from dataclasses import asdict, dataclass
 from datetime import date
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db import transaction
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from fangkong.org.models import Person, Unit
 from fangkong.org.roster import placements_on
 
-from .models import CheckIn, Exemption, UnitDay
+from .models import CheckIn, Exemption, OpenDay, UnitDay
 
 FIGURES = ("expected", "checked_in", "missing", "exempt", "abnormal", "red", "yellow", "open_items")
 
@@ -48,26 +49,44 @@ def reported_people(day: date) -> QuerySet[CheckIn]:
     return CheckIn.objects.filter(day=day, current=True, counted=True)
 
 
+def open_day(day: date) -> None:
+    """Make the UnitDay row of every unit with people that day, counting who is expected.
+
+    Once per day (the first roll-up of it, or a job at midnight): one grouped pass over the
+    memberships covering the day. After that, roll-ups read only the counters, and roster changes
+    keep them true (checkins.receivers.move_expected).
+    """
+    if OpenDay.objects.filter(day=day).exists():
+        return
+    with transaction.atomic():
+        counts = placements_on(Unit.objects.all(), day).values("unit_id").annotate(n=Count("id"))
+        UnitDay.objects.bulk_create(
+            [UnitDay(unit_id=r["unit_id"], day=day, expected=r["n"]) for r in counts.iterator()],
+            batch_size=5000,
+            ignore_conflicts=True,
+        )
+        OpenDay.objects.bulk_create([OpenDay(day=day)], ignore_conflicts=True)
+
+
 def figures_by_unit(subtree: QuerySet[Unit], day: date) -> dict[int, Figures]:
     """Figures of each unit in `subtree` on its own (not including its descendants)."""
+    open_day(day)
     out: dict[int, Figures] = defaultdict(Figures)
-    placements = placements_on(subtree, day)
-    for row in placements.values("unit_id").annotate(n=Count("id")):
-        out[row["unit_id"]].expected = row["n"]
-    counters = (
-        UnitDay.objects.filter(unit__in=subtree.values("pk"), day=day)
-        .values("unit_id")
-        .annotate(c=Sum("checked_in"), r=Sum("red"), y=Sum("yellow"))
+    counters = UnitDay.objects.filter(unit__in=subtree.values("pk"), day=day).values_list(
+        "unit_id", "expected", "checked_in", "red", "yellow"
     )
-    for row in counters:
-        f = out[row["unit_id"]]
-        f.checked_in, f.red, f.yellow = row["c"] or 0, row["r"] or 0, row["y"] or 0
-        f.abnormal = f.red + f.yellow
+    for unit_id, expected, checked_in, red, yellow in counters:
+        f = out[unit_id]
+        f.expected, f.checked_in, f.red, f.yellow = expected, checked_in, red, yellow
+        f.abnormal = red + yellow
+    # Exempt people who did not report: driven from the (few) exemptions covering the day.
+    not_reported = ~Exists(reported_people(day).filter(person_id=OuterRef("person_id")))
+    exempt_ids = exempt_people(day).filter(not_reported).values("person_id")
     exempt = (
-        placements.filter(person_id__in=exempt_people(day).values("person_id"))
-        .exclude(person_id__in=reported_people(day).values("person_id"))
+        placements_on(subtree, day)
+        .filter(person_id__in=exempt_ids)
         .values("unit_id")
-        .annotate(n=Count("id"))
+        .annotate(n=Count("person_id", distinct=True))
     )
     for row in exempt:
         out[row["unit_id"]].exempt = row["n"]

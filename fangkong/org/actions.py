@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections import Counter
 from datetime import date
 from typing import Any
 
@@ -14,7 +15,7 @@ from django.utils import timezone
 from fangkong.audit.actions import record
 
 from .models import PATH_SEP, ApiToken, Membership, Person, Region, Role, RoleGrant, Unit
-from .signals import placement_changed
+from .signals import headcount_changed, placement_changed
 
 User = get_user_model()
 
@@ -148,6 +149,7 @@ def add_person(
         joined_on=joined_on,
     )
     Membership.objects.create(person=person, unit=unit, start=joined_on)
+    headcount_changed.send(sender=Person, changes=[(unit.pk, joined_on, None, 1)])
     record(
         actor,
         "person.add",
@@ -214,6 +216,7 @@ def transfer_person(actor: Any, person: Person, unit: Unit, on: date) -> Person:
         unit_code=unit.code,
         detail={"from": old, "to": unit.code, "on": on},
     )
+    headcount_changed.send(sender=Person, changes=[(current.unit_id, on, None, -1), (unit.pk, on, None, 1)])
     placement_changed.send(sender=Person, person=person, old_unit=old_unit, new_unit=unit, on=on)
     return person
 
@@ -238,6 +241,7 @@ def rejoin_person(actor: Any, person: Person, unit: Unit, on: date) -> Person:
         unit_code=unit.code,
         detail={"unit": unit.code, "on": on},
     )
+    headcount_changed.send(sender=Person, changes=[(unit.pk, on, None, 1)])
     placement_changed.send(sender=Person, person=person, old_unit=None, new_unit=unit, on=on)
     return person
 
@@ -251,6 +255,7 @@ def person_leaves(actor: Any, person: Person, on: date) -> Person:
             raise ActionError("leaving must be dated after the placement began", "on")
         current.end = on
         current.save(update_fields=["end"])
+        headcount_changed.send(sender=Person, changes=[(current.unit_id, on, None, -1)])
     person.status, person.left_on = Person.Status.LEFT, on
     person.save(update_fields=["status", "left_on", "updated_at"])
     record(actor, "person.leave", "person", person.employee_no, unit_code=person.unit.code, detail={"on": on})
@@ -357,6 +362,10 @@ def add_people(actor: Any, rows: list[dict[str, Any]], *, unit_code: str = "") -
             p.pk = ids[p.employee_no]
     Membership.objects.bulk_create(
         [Membership(person=p, unit=p.unit, start=p.joined_on, end=p.left_on) for p in people], batch_size=1000
+    )
+    spans = Counter((p.unit.pk, p.joined_on, p.left_on) for p in people)
+    headcount_changed.send(
+        sender=Person, changes=[(u, start, end, n) for (u, start, end), n in spans.items()]
     )
     if people:
         units = sorted({p.unit.code for p in people})
