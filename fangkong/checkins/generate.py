@@ -18,6 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db import connection
+from django.utils.translation import gettext
 
 from fangkong.ledger.hooks import default_owner
 from fangkong.ledger.models import CloseReason, Event, Item, Kind, State
@@ -201,7 +202,8 @@ def _health_items(rng: random.Random, reds: dict[int, tuple[date, int, str]], to
             unit=unit,
             enterprise_id=unit.enterprise_id,
             person_id=pid,
-            title=f"{names[pid]} ({numbers[pid]}): red card on {day.isoformat()}",
+            title=gettext("%(name)s (%(no)s): red card on %(day)s")
+            % {"name": names[pid], "no": numbers[pid], "day": day.isoformat()},
             detail={"temperature": temp, "day": day.isoformat()},
             owner=owners[unit_id],
             due_at=opened + timedelta(hours=24),
