@@ -120,7 +120,7 @@ def _brief(item: Item, now: dt.datetime | None = None) -> dict[str, Any]:
     return {
         "uid": item.uid,
         "kind": item.kind,
-        "title": item.title,
+        "title": item.display_title,
         "unit": item.unit.code,
         "person": item.person.employee_no if item.person else None,
         "state": item.state,

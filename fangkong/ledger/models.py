@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -38,6 +39,12 @@ class CloseReason(models.TextChoices):
 
 
 OPEN_STATES = (State.OPEN, State.IN_PROGRESS)
+
+# Titles rendered in the reader's language (the stored `title` is the creator's language).
+TITLES: dict[str, Any] = {
+    Kind.HEALTH_ANOMALY: _("%(name)s (%(no)s): red card on %(day)s"),
+    Kind.PERSON_MISSING: _("%(name)s (%(no)s): no check-in for %(n)d days up to %(day)s"),
+}
 
 
 class Item(models.Model):
@@ -93,6 +100,25 @@ class Item(models.Model):
     @property
     def is_open(self) -> bool:
         return self.state in OPEN_STATES
+
+    @property
+    def display_title(self) -> str:
+        """The title in the reader's language where the kind has a template; else the stored one."""
+        values = self._title_values()
+        template = TITLES.get(self.kind)
+        if template is None or values is None:
+            return self.title
+        return str(template) % values
+
+    def _title_values(self) -> dict | None:
+        if self.person is None:
+            return None
+        if self.kind == Kind.HEALTH_ANOMALY and "day" in self.detail:
+            return {"name": self.person.name, "no": self.person.employee_no, "day": self.detail["day"]}
+        days = self.detail.get("days")
+        if self.kind == Kind.PERSON_MISSING and isinstance(days, list) and days:
+            return {"name": self.person.name, "no": self.person.employee_no, "n": len(days), "day": days[-1]}
+        return None
 
 
 class Event(models.Model):
