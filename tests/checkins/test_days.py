@@ -20,9 +20,10 @@ def _checkin_at(p, local: datetime):
 
 
 @pytest.mark.parametrize("server_zone", ["UTC", "Asia/Shanghai", "America/New_York"])
-def test_midnight_splits_days_in_the_enterprise_zone(w, settings, server_zone):
+def test_midnight_splits_days_in_the_enterprise_zone(w, settings, server_zone, request):
     settings.TIME_ZONE = server_zone
     timezone.activate(ZoneInfo(server_zone))
+    request.addfinalizer(timezone.deactivate)
     shanghai = ZoneInfo("Asia/Shanghai")
     before = _checkin_at(w.alice, datetime(2026, 3, 1, 23, 59, 59, tzinfo=shanghai))
     after = _checkin_at(w.alice, datetime(2026, 3, 2, 0, 0, 1, tzinfo=shanghai))
