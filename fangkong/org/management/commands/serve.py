@@ -8,6 +8,7 @@ import sys
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
+from django.db import connections
 
 
 class Command(BaseCommand):
@@ -55,5 +56,7 @@ class Command(BaseCommand):
             "--timeout",
             "120",
         ]
+        # Workers fork from this process: they must not inherit (and share) its database connection.
+        connections.close_all()
         sys.argv = argv  # gunicorn's application reads its options from argv
         WSGIApplication("%(prog)s [OPTIONS] [APP_MODULE]").run()

@@ -1,0 +1,546 @@
+"""`fangkong bench`: measure fangkong at scale against ceilings measured in the same run.
+
+Sets up (or with --reuse reuses) a database generated at scale N in the configured database, starts
+`fangkong serve` on a free loopback port with the ceiling views on, drives it with wrk and a small
+Python client, stops it, checks that nothing was lost, prints a table and writes JSON. See
+docs/performance.md for what each figure means and the figures of the last full run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+
+from fangkong.bench import driver, setup
+
+DEFAULT_OUT = "bench.json"
+
+
+class Command(BaseCommand):
+    help = (
+        "Benchmark fangkong at scale: check-ins/s (single and batch), roll-up, missing list, export, "
+        "database size, each beside ceilings measured in the same run. Needs wrk (apt-get install wrk) "
+        "and an explicit database (DATABASE_URL, or --var-dir for SQLite)."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--employees", type=int, default=1_000_000, help="scale (default 1 000 000)")
+        parser.add_argument("--days", type=int, default=7, help="days of generated history (default 7)")
+        parser.add_argument("--seed", type=int, default=None, help="generator seed (default: its own)")
+        parser.add_argument("--reuse", action="store_true", help="reuse the database generated earlier")
+        parser.add_argument("--duration", type=float, default=20.0, help="seconds per load phase (20)")
+        parser.add_argument("--connections", type=int, default=32, help="wrk connections (32)")
+        parser.add_argument("--workers", type=int, default=None, help="gunicorn workers (serve's default)")
+        parser.add_argument("--batch-size", type=int, default=1000, help="check-ins per batch (1000)")
+        parser.add_argument(
+            "--batch-connections", type=int, default=None, help="concurrent batch clients (default: cores)"
+        )
+        parser.add_argument("--probes", type=int, default=50, help="requests per single-client latency (50)")
+        parser.add_argument("--var-dir", help="for SQLite: the var/ directory of the bench database")
+        parser.add_argument("--out", default=DEFAULT_OUT, help=f"JSON results file (default {DEFAULT_OUT})")
+        parser.add_argument(
+            "--only",
+            choices=["all", "reads"],
+            default="all",
+            help="'reads': only the single-client reads (roll-ups, missing list, unit page) on the "
+            "database as it is, e.g. to re-measure after a change to them",
+        )
+
+    def handle(self, *args, **opts):
+        self._check_database(opts["var_dir"])
+        if driver.wrk_available() is None and opts["only"] == "all":
+            raise CommandError(driver.WRK_HINT)
+        if opts["duration"] <= 0 or opts["connections"] <= 0:
+            raise CommandError("--duration and --connections must be positive")
+        started = time.monotonic()
+        # SIGTERM ends the run like Ctrl-C does: the server is stopped on the way out.
+        signal.signal(signal.SIGTERM, _interrupt)
+        result = Bench(self, opts).run()
+        result["bench_seconds"] = round(time.monotonic() - started, 1)
+        out = Path(opts["out"])
+        out.write_text(json.dumps(result, indent=2, ensure_ascii=False, default=str) + "\n")
+        self.stdout.write(render_table(result))
+        self.stdout.write(f"\nwritten {out}")
+
+    def _check_database(self, var_dir: str | None) -> None:
+        """Refuse SQLite's default var/ database (the demo's): require DATABASE_URL or --var-dir."""
+        if os.environ.get("DATABASE_URL"):
+            return
+        if var_dir:
+            wanted = Path(var_dir).resolve()
+            if Path(os.environ.get("FANGKONG_VAR_DIR", "")).resolve() != wanted or not os.environ.get(
+                "FANGKONG_VAR_DIR"
+            ):
+                # Settings are read at start-up: run again with the var/ directory in the environment.
+                wanted.mkdir(parents=True, exist_ok=True)
+                os.environ["FANGKONG_VAR_DIR"] = str(wanted)
+                argv = [sys.executable, "-m", "fangkong.cli", *sys.argv[1:]]
+                if sys.argv and not sys.argv[0].endswith(("fangkong", "cli.py", "manage.py")):
+                    raise CommandError("--var-dir: set FANGKONG_VAR_DIR in the environment instead")
+                sys.stdout.flush()
+                os.execv(sys.executable, argv)  # noqa: S606 - our own interpreter and arguments
+            return
+        if os.environ.get("FANGKONG_VAR_DIR"):
+            return
+        raise CommandError(
+            "fangkong bench writes a large generated group: point it at a database of its own with "
+            "DATABASE_URL=postgres://… (createdb fk_bench) or --var-dir DIR for SQLite; it refuses the "
+            f"default {settings.DATABASES['default']['NAME']}"
+        )
+
+
+class Bench:
+    def __init__(self, cmd: Command, opts: dict[str, Any]):
+        self.cmd = cmd
+        self.opts = opts
+        self.duration: float = opts["duration"]
+        self.connections: int = opts["connections"]
+        self.result: dict[str, Any] = {}
+
+    def say(self, msg: str) -> None:
+        self.cmd.stdout.write(f"[{time.strftime('%H:%M:%S')}] {msg}")
+        self.cmd.stdout.flush()
+
+    # --- the run -------------------------------------------------------------------------------------
+
+    def run(self) -> dict[str, Any]:
+        o = self.opts
+        r = self.result
+        r["date"] = datetime.now().astimezone().isoformat(timespec="seconds")
+        r["command"] = "fangkong " + " ".join(sys.argv[1:])
+        r["machine"] = setup.machine()
+        r["code"] = setup.code_version()
+        call_command("migrate", interactive=False, verbosity=0)
+        r["database"] = setup.database_info()
+        r["generate"] = self._setup_data()
+        scale = setup.scale()
+        r["scale"] = scale
+        if scale["employees"] == 0:
+            raise CommandError("the database has no employees")
+        r["db_size"] = setup.db_size()
+        if o["only"] == "all":
+            r["copy_ceiling"] = setup.copy_ceiling()
+            if r["generate"] and r["copy_ceiling"].get("rows_per_s"):
+                r["generate"]["ratio_to_copy"] = round(
+                    r["generate"]["rows_per_s"] / r["copy_ceiling"]["rows_per_s"], 3
+                )
+            self.say("resetting today's check-ins (the morning starts empty) …")
+            r["reset_today"] = setup.reset_today()
+        self.units = setup.pick_units()
+        r["units"] = {k: v for k, v in self.units.items()}
+        self.token, self.session = setup.bench_user()
+        self.regions = setup.region_codes()
+        server = driver.Server(workers=o["workers"])
+        self.server = server
+        try:
+            self.say(f"starting fangkong serve on 127.0.0.1:{server.port} …")
+            server.start()
+            workers = len(server.worker_pids())
+            r["settings"] = {
+                "workers": workers,
+                "worker_class": "sync",
+                "threads": 1,
+                "connections": self.connections,
+                "duration_s": self.duration,
+                "batch_size": o["batch_size"],
+                "batch_connections": o["batch_connections"] or os.cpu_count() or 1,
+                "db_conn_max_age": settings.DATABASES["default"].get("CONN_MAX_AGE"),
+                "audit_chains": settings.AUDIT_CHAINS,
+                "wrk_threads": os.cpu_count() or 1,
+            }
+            self.say(f"ready: {workers} workers")
+            if o["only"] == "all":
+                self._load_phases()
+            else:
+                self._single_client()
+        finally:
+            self.say("stopping the server …")
+            server.stop()
+        if o["only"] == "all":
+            self._verify()
+        r["goals"] = goals(r)
+        return r
+
+    def _setup_data(self) -> dict[str, Any] | None:
+        o = self.opts
+        have = setup.has_group()
+        if o["reuse"] or o["only"] != "all":
+            if not have:
+                raise CommandError("--reuse: the database holds no generated group; run without --reuse")
+            self.say("reusing the generated group")
+            return None
+        if have and not setup.is_generated_group():
+            raise CommandError("the database holds an org tree that fangkong generate did not make: refusing")
+        self.say(f"generating {o['employees']:,} employees, {o['days']} days (reset: {have}) …")
+        gen = setup.generate(o["employees"], o["days"], o["seed"], reset=have, write=self.say)
+        self.say(f"generated {gen['rows']:,} rows in {gen['seconds']:.1f} s")
+        return gen
+
+    def _wrk(self, mode: str, path: str, expect: int, duration: float | None = None) -> driver.WrkRun:
+        scale = self.result["scale"]
+        return driver.start_wrk(
+            port=self.server.port,
+            path=path,
+            mode=mode,
+            connections=self.connections,
+            duration=duration or self.duration,
+            threads=os.cpu_count() or 1,
+            first=scale["first"],
+            last=scale["last"],
+            token=self.token,
+            regions=self.regions,
+            expect=expect,
+        )
+
+    def _load_phases(self) -> None:
+        r = self.result
+        writes: dict[str, dict[str, Any]] = {}
+        self.say("warm-up: check-ins for 3 s")
+        writes["warmup"] = driver.finish_wrk(self._wrk("checkin", "/api/v1/checkins", 201, duration=3))
+        # Not a figure, but its errors are reported: a worker's first requests show start-up faults.
+        r["warmup"] = writes["warmup"]
+        r["server_log"] = str(self.server.log_path)
+
+        self.say(f"ceiling: /bench/noop, {self.connections} connections, {self.duration:.0f} s")
+        noop = driver.finish_wrk(self._wrk("noop", "/bench/noop", 204))
+        self.say(f"  {noop['per_s']:,.0f} req/s")
+        self.say("ceiling: /bench/insert")
+        insert = driver.finish_wrk(self._wrk("insert", "/bench/insert", 201))
+        self.say(f"  {insert['per_s']:,.0f} req/s")
+        r["ceilings"] = {"noop": noop, "insert": insert}
+
+        self.say("POST /api/v1/checkins")
+        ci = driver.finish_wrk(self._wrk("checkin", "/api/v1/checkins", 201))
+        ci["ratio_to_insert"] = round(ci["per_s"] / insert["per_s"], 3) if insert["per_s"] else None
+        ci["ratio_to_noop"] = round(ci["per_s"] / noop["per_s"], 3) if noop["per_s"] else None
+        ci["minutes_for_employees"] = (
+            round(r["scale"]["employees"] / ci["per_s"] / 60, 1) if ci["per_s"] else None
+        )
+        self.say(f"  {ci['per_s']:,.0f} check-ins/s, p50 {ci['p50_ms']} ms, p99 {ci['p99_ms']} ms")
+        r["checkins"] = ci
+        writes["checkins"] = ci
+        # The driver is not the bottleneck: it drove the no-op view this many times faster.
+        r["driver"] = {
+            "tool": "wrk " + setup.wrk_version(),
+            "noop_over_checkins": round(noop["per_s"] / ci["per_s"], 1) if ci["per_s"] else None,
+            "cpu_cores_during_checkins": ci["driver_cpu_cores"],
+            "cpu_cores_during_noop": noop["driver_cpu_cores"],
+        }
+
+        self.say(f"POST /api/v1/checkins/batch ({self.opts['batch_size']} per batch)")
+        scale = r["scale"]
+        batch = driver.run_batches(
+            port=self.server.port,
+            token=self.token,
+            connections=r["settings"]["batch_connections"],
+            duration=self.duration,
+            size=self.opts["batch_size"],
+            first=scale["first"],
+            last=scale["last"],
+            regions=self.regions,
+        )
+        batch["ratio_to_insert"] = round(batch["per_s"] / insert["per_s"], 3) if insert["per_s"] else None
+        self.say(f"  {batch['per_s']:,.0f} check-ins/s")
+        r["batch"] = batch
+        writes["batch"] = batch
+
+        self._single_client()
+
+        self.say("roll-ups under check-in load")
+        r["rollup_under_load"], load = self._rollups_under_load()
+        writes["under_load"] = load
+        r["checkins_during_rollups"] = load
+
+        self.say("exports")
+        client = driver.Client(self.server.port, {"Cookie": f"sessionid={self.session}"})
+        u = self.units
+        r["export"] = {
+            "large": driver.measure_export(self.server, client, f"/units/{u['export']['code']}/people.xlsx"),
+            "small": driver.measure_export(self.server, client, f"/units/{u['missing']['code']}/people.xlsx"),
+        }
+        client.close()
+        self.say(
+            f"  {r['export']['large']['rows']:,} rows in {r['export']['large']['seconds']} s, "
+            f"worker peak {r['export']['large']['worker_peak_rss_mib']} MiB"
+        )
+        self.writes = writes
+
+    def _single_client(self) -> None:
+        r = self.result
+        n = self.opts["probes"]
+        api = driver.Client(self.server.port, {"Authorization": f"Bearer {self.token}"})
+        u = self.units
+        day = setup.full_day().isoformat()
+        self.say(f"single client: latency floor, roll-ups of {day} ({n} each)")
+        floor = driver.probe(api, "/bench/noop", n, expect=204)
+        r["latency_floor"] = floor
+        rollups = {}
+        for key in ("group", "segment", "enterprise"):
+            api.request("GET", f"/api/v1/units/{u[key]['code']}/rollup?date={day}")  # first one: not timed
+            rollups[key] = driver.probe(api, f"/api/v1/units/{u[key]['code']}/rollup?date={day}", n)
+            rollups[key]["ratio_to_floor"] = _ratio(rollups[key]["p50_ms"], floor["p50_ms"])
+            self.say(f"  rollup {u[key]['code']}: p50 {rollups[key]['p50_ms']} ms")
+        r["rollup"] = rollups
+        m = driver.probe(api, f"/api/v1/units/{u['missing']['code']}/missing?date={day}", max(10, n // 2))
+        m["ratio_to_floor"] = _ratio(m["p50_ms"], floor["p50_ms"])
+        r["missing"] = m
+        web = driver.Client(self.server.port, {"Cookie": f"sessionid={self.session}"})
+        web.request("GET", f"/units/{u['group']['code']}/")
+        page = driver.probe(web, f"/units/{u['group']['code']}/", max(10, n // 2))
+        page["ratio_to_floor"] = _ratio(page["p50_ms"], floor["p50_ms"])
+        r["dashboard"] = page
+        web.close()
+        api.close()
+
+    def _rollups_under_load(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        u = self.units
+        day = setup.full_day().isoformat()
+        load = self._wrk("checkin", "/api/v1/checkins", 201)
+        time.sleep(min(2.0, self.duration / 4))
+        api = driver.Client(self.server.port, {"Authorization": f"Bearer {self.token}"})
+        times: dict[str, list[float]] = {"group": [], "segment": [], "enterprise": []}
+        errors = 0
+        deadline = time.monotonic() + self.duration - min(2.0, self.duration / 4) - 0.5
+        while time.monotonic() < deadline and min(len(t) for t in times.values()) < self.opts["probes"]:
+            for key in times:
+                status, _, t = api.request("GET", f"/api/v1/units/{u[key]['code']}/rollup?date={day}")
+                errors += status != 200
+                times[key].append(t)
+        api.close()
+        result = driver.finish_wrk(load)
+        out = {key: {**driver.latency_summary(t)} for key, t in times.items()}
+        out["errors"] = errors  # type: ignore[assignment]
+        for key in times:
+            self.say(f"  rollup {u[key]['code']} under load: p50 {out[key]['p50_ms']} ms")
+        self.say(f"  check-ins meanwhile: {result['per_s']:,.0f}/s")
+        return out, result
+
+    def _verify(self) -> None:
+        """Stored rows of each write phase = its 201s; today's counters = today's current rows."""
+        self.say("verifying stored check-ins …")
+        writes = self.writes
+        stored = setup.count_tags([w["tag"] for w in writes.values()])
+        phases = {}
+        for name, w in writes.items():
+            n = stored.get(w["tag"], 0)
+            # Requests in flight when the load stopped were never answered but may be stored: every
+            # 201 must be stored (lost = 0) and nothing beyond the unanswered ones (extra <= in flight).
+            in_flight = w.get("in_flight_at_stop", 0)
+            lost = max(0, w["ok"] - n)
+            extra = max(0, n - w["ok"])
+            phases[name] = {
+                "created_201": w["ok"],
+                "stored": n,
+                "lost": lost,
+                "stored_unanswered": extra,
+                "in_flight_at_stop": in_flight,
+                "ok": lost == 0 and extra <= in_flight,
+            }
+            w["stored"], w["lost"] = n, lost
+        counters = setup.counter_check()
+        self.result["verify"] = {
+            "phases": phases,
+            "lost_total": sum(p["lost"] for p in phases.values()),
+            "ok": all(p["ok"] for p in phases.values()) and counters["ok"],
+            "counters": counters,
+        }
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def _ratio(a: float | None, b: float | None) -> float | None:
+    return round(a / b, 1) if a is not None and b else None
+
+
+def goals(r: dict[str, Any]) -> list[dict[str, Any]]:
+    """The goals of issue 5 beside what this run measured."""
+    out: list[dict[str, Any]] = []
+
+    def goal(name: str, target: str, measured: Any, met: bool | None) -> None:
+        out.append({"goal": name, "target": target, "measured": measured, "met": met})
+
+    ci = r.get("checkins")
+    if ci:
+        goal(
+            "POST /checkins vs bare-insert ceiling",
+            ">= 0.5",
+            ci["ratio_to_insert"],
+            ci["ratio_to_insert"] is not None and ci["ratio_to_insert"] >= 0.5,
+        )
+        goal("POST /checkins p99 at 32 connections", "< 100 ms", ci["p99_ms"], ci["p99_ms"] < 100)
+        errors = ci["errors"] + r["checkins_during_rollups"]["errors"]
+        goal("POST /checkins errors", "0", errors, errors == 0)
+        lost = r.get("verify", {}).get("lost_total")
+        goal("check-ins lost or duplicated", "0", lost, lost == 0 and r["verify"]["ok"])
+        goal(
+            "a million check-ins",
+            "< 20 min",
+            ci["minutes_for_employees"] and round(1_000_000 / ci["per_s"] / 60, 1),
+            ci["per_s"] > 0 and 1_000_000 / ci["per_s"] < 1200,
+        )
+    b = r.get("batch")
+    if b:
+        goal("batch endpoint", ">= 10 000 check-ins/s", b["per_s"], b["per_s"] >= 10_000 and b["errors"] == 0)
+    g = r.get("rollup", {}).get("group")
+    if g:
+        at = r["scale"]["employees"]
+        goal(f"group roll-up p50, one client ({at:,} employees)", "< 30 ms", g["p50_ms"], g["p50_ms"] < 30)
+    gen = r.get("generate")
+    if gen:
+        goal(
+            f"generate {gen['employees']:,} employees, {gen['days']} days",
+            "< 300 s",
+            gen["seconds"],
+            gen["seconds"] < 300,
+        )
+    e = r.get("export")
+    if e and e["large"]["worker_peak_rss_mib"] and e["small"]["worker_peak_rss_mib"]:
+        growth = round(e["large"]["worker_peak_rss_mib"] - e["small"]["worker_peak_rss_mib"], 1)
+        goal(
+            f"export memory flat ({e['small']['rows']:,} vs {e['large']['rows']:,} rows)",
+            "peak grows < 16 MiB",
+            growth,
+            growth < 16,
+        )
+    return out
+
+
+def _fmt(v: Any, unit: str = "") -> str:
+    if v is None:
+        return "-"
+    if isinstance(v, float):
+        s = f"{v:,.1f}" if abs(v) >= 10 else f"{v:,.2f}"
+    elif isinstance(v, int):
+        s = f"{v:,}"
+    else:
+        s = str(v)
+    return s + unit
+
+
+def render_table(r: dict[str, Any]) -> str:
+    rows: list[tuple[str, str, str, str]] = []
+    add = rows.append
+    c = r.get("ceilings", {})
+    noop, insert = c.get("noop"), c.get("insert")
+    if noop:
+        add(("ceiling: /bench/noop", _fmt(noop["per_s"], " req/s"), "", f"p99 {_fmt(noop['p99_ms'])} ms"))
+    if insert:
+        add(("ceiling: /bench/insert", _fmt(insert["per_s"], " req/s"), "", f"p99 {insert['p99_ms']} ms"))
+    ci = r.get("checkins")
+    if ci:
+        add(
+            (
+                f"POST /checkins ({r['settings']['connections']} conn)",
+                _fmt(ci["per_s"], "/s"),
+                f"{_fmt(ci['ratio_to_insert'])} × insert, {_fmt(ci['ratio_to_noop'])} × noop",
+                f"p50 {ci['p50_ms']} / p99 {ci['p99_ms']} ms, {ci['errors']} errors",
+            )
+        )
+    b = r.get("batch")
+    if b:
+        add(
+            (
+                f"POST /checkins/batch ({b['batch_size']})",
+                _fmt(b["per_s"], "/s"),
+                f"{_fmt(b['ratio_to_insert'])} × insert",
+                f"{b['errors']} errors, batch p50 {_fmt(b['batch_p50_ms'])} ms",
+            )
+        )
+    floor = r.get("latency_floor")
+    for key, v in r.get("rollup", {}).items():
+        code = r["units"][key]["code"]
+        add(
+            (
+                f"rollup {code} ({r['units'][key]['people']:,} people), 1 client",
+                f"p50 {_fmt(v['p50_ms'])} ms",
+                f"{_fmt(v['ratio_to_floor'])} × floor" if floor else "",
+                f"p99 {_fmt(v['p99_ms'])} ms",
+            )
+        )
+    for key, v in r.get("rollup_under_load", {}).items():
+        if key == "errors":
+            continue
+        code = r["units"][key]["code"]
+        add((f"rollup {code} under load", f"p50 {_fmt(v['p50_ms'])} ms", "", f"p99 {_fmt(v['p99_ms'])} ms"))
+    if floor:
+        add(("latency floor (/bench/noop, 1 client)", f"p50 {_fmt(floor['p50_ms'])} ms", "", ""))
+    m = r.get("missing")
+    if m:
+        add(
+            (
+                f"missing list {r['units']['missing']['code']} ({r['units']['missing']['people']:,})",
+                f"p50 {_fmt(m['p50_ms'])} ms",
+                f"{_fmt(m['ratio_to_floor'])} × floor",
+                f"p99 {_fmt(m['p99_ms'])} ms",
+            )
+        )
+    d = r.get("dashboard")
+    if d:
+        add(("unit page /units/G/", f"p50 {_fmt(d['p50_ms'])} ms", "", f"p99 {_fmt(d['p99_ms'])} ms"))
+    for key, e in r.get("export", {}).items():
+        add(
+            (
+                f"XLSX export {key} ({e['rows']:,} rows)",
+                f"{_fmt(e['seconds'])} s",
+                f"{_fmt(e['rows_per_s'])} rows/s",
+                f"worker peak RSS {_fmt(e['worker_peak_rss_mib'])} MiB",
+            )
+        )
+    gen = r.get("generate")
+    if gen:
+        add(
+            (
+                f"generate {gen['employees']:,} × {gen['days']} days",
+                f"{_fmt(gen['seconds'])} s",
+                f"{_fmt(gen.get('ratio_to_copy'))} × COPY",
+                f"{_fmt(gen['rows'])} rows, {_fmt(gen['rows_per_s'])} rows/s",
+            )
+        )
+    cc = r.get("copy_ceiling")
+    if cc and cc.get("rows_per_s"):
+        add(("ceiling: COPY into indexed check-ins", _fmt(cc["rows_per_s"], " rows/s"), "", ""))
+    s = r.get("db_size")
+    if s:
+        add(("check-ins size per million", _fmt(s.get("mib_per_million"), " MiB"), "", s.get("method", "")))
+    drv = r.get("driver")
+    if drv:
+        add(
+            (
+                "driver headroom (noop ÷ check-ins)",
+                f"{_fmt(drv['noop_over_checkins'])} ×",
+                "",
+                f"wrk CPU {drv['cpu_cores_during_checkins']} cores",
+            )
+        )
+    w = r.get("warmup")
+    if w:
+        add(
+            (
+                "warm-up errors (3 s, not a figure)",
+                _fmt(w["errors"]),
+                "",
+                f"server log {r.get('server_log', '')}",
+            )
+        )
+    v = r.get("verify")
+    if v:
+        add(("lost check-ins (stored vs 201s)", _fmt(v["lost_total"]), "", "ok" if v["ok"] else "MISMATCH"))
+    widths = [max(len(row[i]) for row in rows) for i in range(4)] if rows else [0] * 4
+    lines = ["", *("  ".join(row[i].ljust(widths[i]) for i in range(4)).rstrip() for row in rows)]
+    lines.append("")
+    for g in r.get("goals", []):
+        mark = "met" if g["met"] else "MISSED"
+        lines.append(f"goal {g['goal']}: {g['target']} -> {_fmt(g['measured'])}  [{mark}]")
+    return "\n".join(lines)
