@@ -15,19 +15,17 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import IO, Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 
 from fangkong.lib import xlsx
 from fangkong.lib.dates import business_day, zone
-from fangkong.org.imports import BATCH, MAX_ERRORS, ImportRefused, RowError, shown
+from fangkong.org.imports.base import ImportRefused, Rec, RowError, SheetImport, batched, other_row, shown
 from fangkong.org.models import Membership, Person, Unit
 
 from . import actions
@@ -128,19 +126,12 @@ class DayImportResult:
 
 
 @dataclass(slots=True)
-class _Rec:
-    sheet: str
-    row: int
-    values: dict[str, Any]
+class _Rec(Rec):
     employee_no: str = ""
     captured_at: datetime | None = None
     data: actions.CheckinData | None = None
     person: Person | None = None
     replay: bool = False
-
-
-class _Rollback(Exception):
-    pass
 
 
 def run_day_import(
@@ -170,58 +161,33 @@ def run_day_import(
     return upload.save(dry_run)
 
 
-class DayImport:
+class DayImport(SheetImport):
+    key_column = "employee_no"
+    expected_columns = COLUMNS
+    aliases = ALIASES
+
     def __init__(self, actor: Any, unit: Unit, now: datetime):
-        self.actor, self.unit, self.now = actor, unit, now
+        super().__init__(actor)
+        self.unit, self.now = unit, now
         self.tz = zone(unit.timezone)
-        self.records: list[_Rec] = []
-        self.errors: list[RowError] = []
-        self._sheets: dict[str, bool] = {}
-        self._sheet_order: dict[str, int] = {}
         self._ids: dict[uuid.UUID, _Rec] = {}
         self._symptoms = _symptom_words()
         self._where = _where_words()
 
-    def error(self, rec: _Rec | None, column: str, reason: str, *, sheet: str = "") -> None:
-        if rec is None:
-            self.errors.append(RowError(sheet, 1, column, reason))
-        else:
-            self.errors.append(RowError(rec.sheet, rec.row, column, reason))
+    def make_rec(self, sheet: str, row: int, values: dict[str, Any]) -> _Rec:
+        return _Rec(sheet, row, values)
 
     # -- step 1: every row on its own ------------------------------------------------------------
 
-    def read(self, rows: Iterator[xlsx.Row]) -> None:
-        for sheet, number, raw in rows:
-            values = {ALIASES.get(k, k): v for k, v in raw.items()}
-            if sheet not in self._sheets:
-                self._sheets[sheet] = self._check_header(sheet, values)
-            if not self._sheets[sheet]:
-                continue
-            rec = _Rec(sheet, number, values)
-            self.records.append(rec)
-            self._parse(rec)
-        if not any(self._sheets.values()) and not self.errors:
-            raise ImportRefused(
-                "no sheet has an 'employee_no' column with rows under it; "
-                f"expected columns: {', '.join(COLUMNS)}"
-            )
-
-    def _check_header(self, sheet: str, values: dict[str, Any]) -> bool:
-        """A sheet without the employee_no column is not data (instructions, notes): skipped."""
-        self._sheet_order[sheet] = len(self._sheet_order)
-        if "employee_no" not in values:
-            return False
-        missing = [] if "temperature" in values else ["temperature"]
+    def missing_columns(self, values: dict[str, Any]) -> list[tuple[str, str]]:
+        missing = [] if "temperature" in values else [("temperature", "column missing from the header row")]
         if "captured_at" not in values and not ("date" in values and "time" in values):
-            missing.append("captured_at")
-        for column in missing:
-            reason = "column missing from the header row"
-            if column == "captured_at":
-                reason += " (or give a 'date' and a 'time' column)"
-            self.error(None, column, reason, sheet=sheet)
-        return not missing
+            missing.append(
+                ("captured_at", "column missing from the header row (or give a 'date' and a 'time' column)")
+            )
+        return missing
 
-    def _parse(self, rec: _Rec) -> None:
+    def parse(self, rec: _Rec) -> None:
         n = len(self.errors)
         rec.employee_no = self._text(rec, "employee_no", required=True)
         temperature = self._temperature(rec)
@@ -241,7 +207,7 @@ class DayImport:
         first = self._ids.setdefault(checkin_id, rec)
         if first is not rec:
             column = "id" if rec.values.get("id") else "captured_at"
-            self.error(rec, column, f"the same check-in as {_where(rec, first)} (same person and time)")
+            self.error(rec, column, f"the same check-in as {other_row(rec, first)} (same person and time)")
             return
         rec.data = actions.CheckinData(
             id=checkin_id,
@@ -411,7 +377,7 @@ class DayImport:
     def check(self) -> None:
         recs = [r for r in self.records if r.data is not None]
         people: dict[str, Person] = {}
-        for nos in _batched({r.employee_no for r in recs}):
+        for nos in batched({r.employee_no for r in recs}):
             found = (
                 Person.objects.filter(employee_no__in=nos, unit__path__startswith=self.unit.path)
                 .select_related("enterprise", "unit")
@@ -419,11 +385,11 @@ class DayImport:
             )
             people.update((p.employee_no, p) for p in found)
         existing: dict[uuid.UUID, tuple[str, str]] = {}
-        for ids in _batched({r.data.id for r in recs if r.data is not None}):
+        for ids in batched({r.data.id for r in recs if r.data is not None}):
             rows = CheckIn.objects.filter(pk__in=ids).values_list("pk", "digest", "person__employee_no")
             existing.update((pk, (digest, no)) for pk, digest, no in rows)
         placements: dict[int, list[tuple[date, date | None]]] = {}
-        for pks in _batched({p.pk for p in people.values()}):
+        for pks in batched({p.pk for p in people.values()}):
             for person_id, start, end in Membership.objects.filter(person_id__in=pks).values_list(
                 "person_id", "start", "end"
             ):
@@ -495,28 +461,15 @@ class DayImport:
 
     def save(self, dry_run: bool) -> DayImportResult:
         result = DayImportResult(dry_run=dry_run, rows=len(self.records))
-        if not self.errors:
-            try:
-                with transaction.atomic():
-                    self._write(result)
-                    if self.errors or dry_run:
-                        raise _Rollback
-            except _Rollback:
-                pass
-            except IntegrityError:
-                raise ImportRefused(
-                    "the data changed while uploading (another upload at the same time?): "
-                    "nothing was saved, try again"
-                ) from None
+        self.commit(
+            lambda: self._write(result),
+            dry_run=dry_run,
+            conflict="the data changed while uploading (another upload at the same time?): "
+            "nothing was saved, try again",
+        )
         if self.errors:
             result.ok, result.created, result.late, result.unchanged = False, 0, 0, 0
-            order = self._sheet_order
-            self.errors.sort(key=lambda e: (order.get(e.sheet, 0), e.row))
-            result.errors = self.errors[:MAX_ERRORS]
-            if len(self.errors) > MAX_ERRORS:
-                last = self.errors[MAX_ERRORS]
-                more = len(self.errors) - MAX_ERRORS
-                result.errors.append(RowError(last.sheet, last.row, "", f"… and {more} more not listed"))
+            result.errors = self.reported_errors()
         return result
 
     def _write(self, result: DayImportResult) -> None:
@@ -571,16 +524,6 @@ def _parse_datetime(text: str) -> datetime | None:
         return datetime.fromisoformat(text)
     except ValueError:
         return None
-
-
-def _where(rec: _Rec, other: _Rec) -> str:
-    return f"row {other.row}" if other.sheet == rec.sheet else f"{other.sheet}!{other.row}"
-
-
-def _batched(values: Any) -> Iterator[list[Any]]:
-    values = sorted(values)
-    for i in range(0, len(values), BATCH):
-        yield values[i : i + BATCH]
 
 
 def _labels(choices: dict[str, Any]) -> dict[str, str]:
