@@ -20,7 +20,8 @@ from django.db.models import Count, Max, Min, Sum
 from fangkong.checkins.models import CheckIn, UnitDay
 from fangkong.lib.dates import business_day
 from fangkong.org import actions
-from fangkong.org.generate import DEFAULT_SEED, GROUP_CODE, generate_group, is_demo_group
+from fangkong.org.demo_accounts import is_demo_group
+from fangkong.org.generate import DEFAULT_SEED, GROUP_CODE, generate_group
 from fangkong.org.models import Person, Region, Role, Unit
 
 BENCH_USER = "fk-bench"

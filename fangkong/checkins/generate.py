@@ -22,7 +22,8 @@ from django.utils.translation import gettext
 
 from fangkong.ledger.hooks import default_owner
 from fangkong.ledger.models import CloseReason, Event, Item, Kind, State
-from fangkong.org.generate import HistoryContext, bulk_load, insert_rows, register_history
+from fangkong.org.bulk import bulk_load, insert_rows
+from fangkong.org.generate import HistoryContext, register_history
 from fangkong.org.models import Person, Unit
 
 from .models import Card, CheckIn, Exemption, UnitDay

@@ -10,7 +10,7 @@ from django.test import Client
 
 from fangkong.audit.models import AuditEntry
 from fangkong.lib.identity import normalize_id_number, normalize_mobile
-from fangkong.org import generate
+from fangkong.org import demo_accounts, generate
 from fangkong.org.models import Membership, Person, Region, Role, RoleGrant, Unit
 
 EMPLOYEES = 300
@@ -106,8 +106,8 @@ def test_generate_refuses_a_database_that_already_has_units():
 @pytest.mark.django_db
 def test_demo_accounts_sign_in_and_the_employee_is_linked():
     run()
-    accounts = generate.create_demo_accounts()
-    assert [a.role for a in accounts] == [r for _, r, _ in generate.DEMO_ROLES]
+    accounts = demo_accounts.create_demo_accounts()
+    assert [a.role for a in accounts] == [r for _, r, _ in demo_accounts.DEMO_ROLES]
     by_role = {a.role: a for a in accounts}
     assert by_role[Role.GROUP_ADMIN].unit_code == "G" and by_role[Role.SEGMENT_ADMIN].unit_code == "S01"
     enterprise = Unit.objects.get(code=by_role[Role.ENTERPRISE_ADMIN].unit_code)
@@ -119,7 +119,7 @@ def test_demo_accounts_sign_in_and_the_employee_is_linked():
         assert grant.exists()
     person = Person.objects.get(user__username="employee")
     assert person.unit_id == grid.pk
-    assert generate.create_demo_accounts() == accounts  # idempotent: demo reuses its database
+    assert demo_accounts.create_demo_accounts() == accounts  # idempotent: demo reuses its database
     assert RoleGrant.objects.count() == len(accounts)
 
 
@@ -161,7 +161,7 @@ def test_demo_loads_once_then_reuses_and_prints_the_accounts():
     assert "Loading the demo group" in first.getvalue() and "Reusing" in second.getvalue()
     for out in (first.getvalue(), second.getvalue()):
         assert "http://127.0.0.1:8123/" in out
-        assert all(f"{username} " in out for username, _, _ in generate.DEMO_ROLES)
-        assert generate.DEMO_PASSWORD in out
+        assert all(f"{username} " in out for username, _, _ in demo_accounts.DEMO_ROLES)
+        assert demo_accounts.DEMO_PASSWORD in out
     assert Person.objects.count() == EMPLOYEES
     assert AuditEntry.objects.filter(action="org.generate").count() == 1

@@ -8,14 +8,8 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
-from fangkong.org.generate import (
-    DEFAULT_SEED,
-    DemoAccount,
-    GenerateError,
-    create_demo_accounts,
-    generate_group,
-    is_demo_group,
-)
+from fangkong.org.demo_accounts import DemoAccount, create_demo_accounts, is_demo_group
+from fangkong.org.generate import DEFAULT_SEED, GenerateError, generate_group
 from fangkong.org.models import Unit
 
 DEMO_DAYS = 30
