@@ -17,6 +17,8 @@ from .models import Person, Role, RoleGrant, Unit
 # inspectors and employees see only what their own module gives them (minimum disclosure).
 ROSTER_ROLES = frozenset({Role.GROUP_ADMIN, Role.SEGMENT_ADMIN, Role.ENTERPRISE_ADMIN, Role.GRID_LEADER})
 ADMIN_ROLES = frozenset({Role.GROUP_ADMIN, Role.SEGMENT_ADMIN, Role.ENTERPRISE_ADMIN})
+# Who enters check-ins, exemptions and uploads for other people: exactly those who read the roster.
+PROXY_ROLES = ROSTER_ROLES
 ALL_ROLES = frozenset(Role)
 
 

@@ -22,8 +22,6 @@ from .models import Person, Role, Unit
 # Unit pages are for the people who work on units. An employee's own role gives it its health card
 # and the news column, not a view of the org tree (minimum disclosure).
 UNIT_ROLES = frozenset(access.ALL_ROLES - {Role.EMPLOYEE})
-# Who enters check-ins and exemptions for others (the check-in pages apply the same rule).
-PROXY_ROLES = access.ADMIN_ROLES | {Role.GRID_LEADER}
 
 ROSTER_PAGE_SIZE = 50
 
@@ -106,7 +104,7 @@ def unit_detail(request: HttpRequest, code: str) -> HttpResponse:
             "children": children,
             "can_roster": can_roster,
             "can_import": access.has_role(request.user, access.ADMIN_ROLES, unit),
-            "can_proxy": access.has_role(request.user, PROXY_ROLES, unit),
+            "can_proxy": access.has_role(request.user, access.PROXY_ROLES, unit),
             "headcount": headcount,
         },
     )

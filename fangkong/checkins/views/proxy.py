@@ -31,8 +31,6 @@ from ..models import Card, CheckIn, Exemption, PersonalLink, Source
 from ..rollup import exempt_people, reported_people
 from .h5 import parse_temperature
 
-# Who may enter a check-in for someone else (as the API's proxy rule).
-PROXY_ROLES = access.ADMIN_ROLES | {Role.GRID_LEADER}
 # Who may hand out and revoke personal links: the people who know the employee.
 LINK_ROLES = frozenset({Role.ENTERPRISE_ADMIN, Role.GRID_LEADER})
 PAGE_SIZE = 100
@@ -80,7 +78,11 @@ def today_of(unit: Unit) -> date:
 
 
 def ancestors(request: HttpRequest, unit: Unit) -> QuerySet[Unit]:
-    return access.visible_units(request.user, PROXY_ROLES).filter(pk__in=unit.ancestor_ids).order_by("depth")
+    return (
+        access.visible_units(request.user, access.PROXY_ROLES)
+        .filter(pk__in=unit.ancestor_ids)
+        .order_by("depth")
+    )
 
 
 def expected_people(request: HttpRequest, unit: Unit, day: date) -> QuerySet[Person]:
@@ -175,7 +177,7 @@ def _page_context(request: HttpRequest, unit: Unit) -> dict[str, Any]:
 @never_cache
 @login_required
 def proxy_entry(request: HttpRequest, code: str) -> HttpResponse:
-    unit = access.unit_for_user(request.user, code, PROXY_ROLES)
+    unit = access.unit_for_user(request.user, code, access.PROXY_ROLES)
     return render(request, "checkins/proxy.html", _page_context(request, unit))
 
 
@@ -208,7 +210,7 @@ def _row_data(values: dict[str, Any]) -> tuple[actions.CheckinData | None, str]:
 @never_cache
 @login_required
 def proxy_checkin(request: HtmxHttpRequest, code: str, employee_no: str) -> HttpResponse:
-    unit = access.unit_for_user(request.user, code, PROXY_ROLES)
+    unit = access.unit_for_user(request.user, code, access.PROXY_ROLES)
     person = person_in(request, unit, employee_no)
     values = {
         "id": request.POST.get("id", "").strip(),
