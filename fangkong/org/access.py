@@ -124,3 +124,8 @@ def holders(unit: Unit, roles: Iterable[str]):
             break
         users.append(g.user_id)
     return list(get_user_model().objects.filter(pk__in=users).order_by("pk"))
+
+
+def visible_ancestors(user, unit: Unit, roles: Iterable[str] = ALL_ROLES) -> QuerySet[Unit]:
+    """The unit's ancestors the user reaches, top first (breadcrumbs)."""
+    return visible_units(user, roles).filter(pk__in=unit.ancestor_ids).order_by("depth")

@@ -33,11 +33,6 @@ class HtmxHttpRequest(HttpRequest):
 IMPORT_KIND_LABELS = {"units": gettext_lazy("Units"), "roster": gettext_lazy("Roster")}
 
 
-def _ancestors(request: HttpRequest, unit: Unit) -> QuerySet[Unit]:
-    """The unit's ancestors the user reaches, top first (the breadcrumb)."""
-    return access.visible_units(request.user, UNIT_ROLES).filter(pk__in=unit.ancestor_ids).order_by("depth")
-
-
 def _active_headcounts(request: HttpRequest, unit: Unit) -> tuple[int, dict[int, int]]:
     """Active people in the unit's subtree: the total, and per child (keyed by the child's pk)."""
     rows = (
@@ -100,7 +95,7 @@ def unit_detail(request: HttpRequest, code: str) -> HttpResponse:
         "org/unit_detail.html",
         {
             "unit": unit,
-            "ancestors": _ancestors(request, unit),
+            "ancestors": access.visible_ancestors(request.user, unit, UNIT_ROLES),
             "children": children,
             "can_roster": can_roster,
             "can_import": access.has_role(request.user, access.ADMIN_ROLES, unit),
@@ -149,7 +144,7 @@ def roster(request: HtmxHttpRequest, code: str) -> HttpResponse:
         "query": query.urlencode(),
     }
     if not partial:
-        context["ancestors"] = _ancestors(request, unit)
+        context["ancestors"] = access.visible_ancestors(request.user, unit, UNIT_ROLES)
         context["subunits"] = unit.children.order_by("code")
     response = render(request, "org/_roster_rows.html" if partial else "org/roster.html", context)
     patch_vary_headers(response, ("HX-Request",))

@@ -117,7 +117,7 @@ def missing(request: HttpRequest, code: str) -> HttpResponse:
             "page": page,
             "query": _query(request),
             "subunits": unit.children.order_by("code"),
-            "ancestors": _ancestors(request, unit),
+            "ancestors": access.visible_ancestors(request.user, unit),
         },
     )
 
@@ -195,7 +195,7 @@ def cards(request: HttpRequest, code: str) -> HttpResponse:
         "detail": detail,
         "query": _query(request),
         "subunits": unit.children.order_by("code"),
-        "ancestors": _ancestors(request, unit),
+        "ancestors": access.visible_ancestors(request.user, unit),
         "colours": [("", _("red and yellow")), ("red", Card.RED.label), ("yellow", Card.YELLOW.label)],
     }
     if named:
@@ -274,11 +274,6 @@ def _card_rows(
             named = [labels.get(s, s) for s in symptoms]
             row += [float(temp), ("、" if zh else ", ").join(named), ", ".join(reasons)]
         yield row
-
-
-def _ancestors(request: HttpRequest, unit: Unit) -> QuerySet[Unit]:
-    """The unit's ancestors the user reaches, top first (the breadcrumb)."""
-    return access.visible_units(request.user).filter(pk__in=unit.ancestor_ids).order_by("depth")
 
 
 urlpatterns: list[URLPattern] = [

@@ -78,11 +78,7 @@ def today_of(unit: Unit) -> date:
 
 
 def ancestors(request: HttpRequest, unit: Unit) -> QuerySet[Unit]:
-    return (
-        access.visible_units(request.user, access.PROXY_ROLES)
-        .filter(pk__in=unit.ancestor_ids)
-        .order_by("depth")
-    )
+    return access.visible_ancestors(request.user, unit, access.PROXY_ROLES)
 
 
 def expected_people(request: HttpRequest, unit: Unit, day: date) -> QuerySet[Person]:

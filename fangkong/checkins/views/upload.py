@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import URLPattern, path
@@ -25,9 +24,7 @@ def _unit(request: HttpRequest, code: str) -> Unit:
 
 
 def _context(request: HttpRequest, unit: Unit, **extra: object) -> dict[str, object]:
-    ancestors: QuerySet[Unit] = (
-        access.visible_units(request.user).filter(pk__in=unit.ancestor_ids).order_by("depth")
-    )
+    ancestors = access.visible_ancestors(request.user, unit)
     return {
         "unit": unit,
         "ancestors": ancestors,
