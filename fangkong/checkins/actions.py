@@ -16,6 +16,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from fangkong.audit.actions import record
+from fangkong.ledger import hooks as ledger_hooks
 from fangkong.lib.dates import business_day
 from fangkong.org.actions import ActionError, token_digest
 from fangkong.org.models import Membership, Person, Region, Unit
@@ -236,8 +237,6 @@ def _store(
             unit_code=unit.enterprise.code if unit.enterprise else unit.code,
             detail={"person": person.employee_no, "day": day, "version": checkin.version},
         )
-    from fangkong.ledger import hooks as ledger_hooks
-
     ledger_hooks.checkin_stored(actor, checkin)
     return checkin, True
 

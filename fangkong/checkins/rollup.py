@@ -12,8 +12,9 @@ from dataclasses import asdict, dataclass
 from datetime import date
 
 from django.db import transaction
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, QuerySet
 
+from fangkong.ledger.queries import open_items_by_unit
 from fangkong.org.models import Person, Unit
 from fangkong.org.roster import placements_on
 
@@ -90,19 +91,11 @@ def figures_by_unit(subtree: QuerySet[Unit], day: date) -> dict[int, Figures]:
     )
     for row in exempt:
         out[row["unit_id"]].exempt = row["n"]
-    for unit_id, n in _open_items_by_unit(subtree).items():
+    for unit_id, n in open_items_by_unit(subtree).items():
         out[unit_id].open_items = n
     for f in out.values():
         f.missing = f.expected - f.checked_in - f.exempt
     return out
-
-
-def _open_items_by_unit(subtree: QuerySet[Unit]) -> dict[int, int]:
-    try:
-        from fangkong.ledger.queries import open_items_by_unit
-    except ImportError:  # the ledger app is optional for the roll-up
-        return {}
-    return open_items_by_unit(subtree)
 
 
 def rollup(unit: Unit, day: date) -> dict:
@@ -144,6 +137,3 @@ def missing_people(unit: Unit, day: date) -> QuerySet[Person]:
 def cards(unit: Unit, day: date, colours: list[str]) -> QuerySet[CheckIn]:
     """Current check-ins of the given card colours in the subtree that day."""
     return reported_people(day).filter(unit__in=unit.subtree().values("pk"), card__in=colours)
-
-
-__all__ = ["Figures", "rollup", "figures_by_unit", "missing_people", "cards", "Q"]
