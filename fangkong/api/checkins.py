@@ -16,7 +16,7 @@ from fangkong.checkins.models import CheckIn, Device, Source
 from fangkong.lib.dates import business_day
 from fangkong.org import access
 from fangkong.org.actions import ActionError
-from fangkong.org.models import Person, Role
+from fangkong.org.models import Person
 
 from .auth import BearerAuth, DeviceAuth, SessionAuth
 from .schemas import ErrorOut
@@ -26,7 +26,7 @@ unit_router = Router(tags=["checkins"])
 
 PAGE_SIZE = 100
 BATCH_MAX = 1000
-FIGURE_ROLES = access.ADMIN_ROLES | {Role.GRID_LEADER}
+FIGURE_ROLES = access.ROSTER_ROLES  # the day's counts: everyone who reads the roster
 
 
 class CheckinIn(Schema):
@@ -252,7 +252,7 @@ def unit_missing(request: HttpRequest, code: str, q: Query[DayPageQuery]):
     }
 
 
-CARD_ROLES = frozenset({Role.ENTERPRISE_ADMIN, Role.GRID_LEADER})
+CARD_ROLES = access.NAMED_HEALTH_ROLES
 
 
 class CardQuery(DayPageQuery):

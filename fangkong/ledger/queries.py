@@ -19,7 +19,7 @@ from fangkong.org.models import Role, Unit
 from .models import OPEN_STATES, Event, Item, Kind, State
 
 LIST_ROLES = access.ADMIN_ROLES | {Role.GRID_LEADER}
-DETAIL_ROLES = frozenset({Role.ENTERPRISE_ADMIN})
+DETAIL_ROLES = access.HEALTH_DETAIL_ROLES
 
 
 def visible_items(user) -> QuerySet[Item]:

@@ -17,6 +17,10 @@ from .models import Person, Role, RoleGrant, Unit
 # inspectors and employees see only what their own module gives them (minimum disclosure).
 ROSTER_ROLES = frozenset({Role.GROUP_ADMIN, Role.SEGMENT_ADMIN, Role.ENTERPRISE_ADMIN, Role.GRID_LEADER})
 ADMIN_ROLES = frozenset({Role.GROUP_ADMIN, Role.SEGMENT_ADMIN, Role.ENTERPRISE_ADMIN})
+# Minimum disclosure: who sees *named* health states (a red card, a health item), and who sees the
+# medical detail itself (temperature, symptoms, follow-up). The group and segments read counts.
+NAMED_HEALTH_ROLES = frozenset({Role.ENTERPRISE_ADMIN, Role.GRID_LEADER})
+HEALTH_DETAIL_ROLES = frozenset({Role.ENTERPRISE_ADMIN})
 # Who enters check-ins, exemptions and uploads for other people: exactly those who read the roster.
 PROXY_ROLES = ROSTER_ROLES
 ALL_ROLES = frozenset(Role)

@@ -38,8 +38,8 @@ PAGE_SIZE = 50
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # Who may open the card list at all; what they see depends on the roles below.
 CARD_ROLES = access.ADMIN_ROLES | {Role.GRID_LEADER}
-NAMED_CARD_ROLES = frozenset({Role.ENTERPRISE_ADMIN, Role.GRID_LEADER})
-DETAIL_ROLES = frozenset({Role.ENTERPRISE_ADMIN})
+NAMED_CARD_ROLES = access.NAMED_HEALTH_ROLES
+DETAIL_ROLES = access.HEALTH_DETAIL_ROLES
 COLOURS = {"red": [Card.RED], "yellow": [Card.YELLOW], "": [Card.RED, Card.YELLOW]}
 CARD_ZH = {Card.RED: "红", Card.YELLOW: "黄", Card.GREEN: "绿"}
 WHERE_ZH = {Where.ON_SITE: "在岗", Where.REMOTE: "居家办公", Where.LEAVE: "请假", Where.ISOLATED: "隔离"}
