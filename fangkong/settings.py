@@ -48,6 +48,14 @@ INSTALLED_APPS = [
     "fangkong.org",
     "fangkong.checkins",
     "fangkong.ledger",
+    "fangkong.reports",
+    "fangkong.controls",
+    "fangkong.notify",
+    "fangkong.safety",
+    "fangkong.supplies",
+    "fangkong.overseas",
+    "fangkong.news",
+    "fangkong.dashboard",
     "fangkong.bench",
 ]
 

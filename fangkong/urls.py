@@ -21,6 +21,22 @@ urlpatterns = [
     path("", include("fangkong.checkins.urls")),
     # ledger: fangkong.ledger.views
     path("ledger/", include("fangkong.ledger.urls")),
+    # reports: fangkong.reports.views
+    path("reports/", include("fangkong.reports.urls")),
+    # controls: fangkong.controls.views
+    path("controls/", include("fangkong.controls.urls")),
+    # notify: fangkong.notify.views
+    path("notify/", include("fangkong.notify.urls")),
+    # safety: fangkong.safety.views
+    path("safety/", include("fangkong.safety.urls")),
+    # supplies: fangkong.supplies.views
+    path("supplies/", include("fangkong.supplies.urls")),
+    # overseas: fangkong.overseas.views
+    path("overseas/", include("fangkong.overseas.urls")),
+    # news: fangkong.news.views
+    path("news/", include("fangkong.news.urls")),
+    # dashboard: fangkong.dashboard.views
+    path("dashboard/", include("fangkong.dashboard.urls")),
     # api: fangkong.api
     path("api/v1/", api.urls),
     # admin: django.contrib.admin

@@ -23,6 +23,7 @@ from fangkong.org.models import Membership, Person, Region, Unit
 from fangkong.org.roster import placements_on
 
 from . import rules as card_rules
+from . import signals
 from .models import SYMPTOMS, Card, CheckIn, Device, Exemption, RuleSet, Source, UnitDay, Where
 
 MAX_AGE = timedelta(hours=24)
@@ -238,6 +239,7 @@ def _store(
             detail={"person": person.employee_no, "day": day, "version": checkin.version},
         )
     ledger_hooks.checkin_stored(actor, checkin)
+    signals.checkin_stored.send(sender=CheckIn, actor=actor, checkin=checkin)
     return checkin, True
 
 

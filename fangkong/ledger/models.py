@@ -21,6 +21,9 @@ class Kind(models.TextChoices):
     INSPECTION_FINDING = "inspection_finding", _("inspection finding")
     SUPPLY_SHORTAGE = "supply_shortage", _("supply shortage")
     MEASURE_UNATTESTED = "measure_unattested", _("measure not attested")
+    RISK_RESCREEN = "risk_rescreen", _("re-screening after a risk change")
+    PLAN_ACTIVATION = "plan_activation", _("emergency plan activation")
+    OTHER = "other", _("other")
 
 
 class State(models.TextChoices):

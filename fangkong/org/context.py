@@ -14,6 +14,8 @@ def nav(request: HttpRequest) -> dict[str, object]:
         return {}
     roles = {role for role, _ in access.roles_of(user)}
     return {
+        # The caller's role names, for module links in the header ({% if "group_admin" in nav_roles %}).
+        "nav_roles": roles,
         "nav_checkin": Person.objects.filter(user_id=user.pk, status=Person.Status.ACTIVE).exists(),
         "nav_ledger": bool(roles - {Role.EMPLOYEE, Role.INSPECTOR}) or user.is_superuser,
     }

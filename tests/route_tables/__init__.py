@@ -1,10 +1,11 @@
 """Per-app tables of how to call each route in the isolation walk (tests/test_isolation_routes.py)."""
 
-from . import checkins, ledger, org
+from . import checkins, controls, dashboard, ledger, news, notify, org, overseas, reports, safety, supplies
 from .common import Call, Sample
 
-PARAMS: dict[str, Sample] = {**org.PARAMS, **checkins.PARAMS, **ledger.PARAMS}
-PAGES: dict[str, Call] = {**org.PAGES, **checkins.PAGES, **ledger.PAGES}
-API: dict[tuple[str, str], Call] = {**org.API, **checkins.API, **ledger.API}
+_TABLES = (org, checkins, ledger, reports, controls, notify, safety, supplies, overseas, news, dashboard)
+PARAMS: dict[str, Sample] = {k: v for t in _TABLES for k, v in t.PARAMS.items()}
+PAGES: dict[str, Call] = {k: v for t in _TABLES for k, v in t.PAGES.items()}
+API: dict[tuple[str, str], Call] = {k: v for t in _TABLES for k, v in t.API.items()}
 
 __all__ = ["API", "PAGES", "PARAMS", "Call", "Sample"]

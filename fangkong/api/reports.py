@@ -1,0 +1,7 @@
+"""API of the unit reports module.
+
+The router is mounted at the root: paths are written in full after /api/v1."""
+
+from ninja import Router
+
+router = Router()

@@ -1,0 +1,1 @@
+"""Risk levels and control plans."""

@@ -1,0 +1,5 @@
+"""Pages of the risk levels and control plans module."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

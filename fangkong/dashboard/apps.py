@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class DashboardConfig(AppConfig):
+    name = "fangkong.dashboard"
+    label = "dashboard"
+    verbose_name = "Dashboard and bulletin"

@@ -1,0 +1,5 @@
+"""Pages of the dashboard and bulletin module."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

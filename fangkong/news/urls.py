@@ -1,0 +1,5 @@
+"""Pages of the news column module."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

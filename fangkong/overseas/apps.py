@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class OverseasConfig(AppConfig):
+    name = "fangkong.overseas"
+    label = "overseas"
+    verbose_name = "Overseas projects"

@@ -1,0 +1,5 @@
+"""Pages of the supplies and donations module."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []
