@@ -83,35 +83,23 @@ def _field_error(field: str, message: str) -> list[dict[str, Any]]:
 
 
 def _person_for(request: HttpRequest, employee_no: str) -> tuple[Person, str, Device | None]:
-    """The person the caller may check in, with the source it counts as; Http404 otherwise."""
-    auth = getattr(request, "auth", None)
-    device = auth if isinstance(auth, Device) else None
-    if device is not None:
-        person = (
-            Person.objects.select_related("enterprise")
-            .filter(employee_no=employee_no, enterprise=device.enterprise)
-            .first()
-        )
-        if person is None:
-            raise Http404("No such person")
-        return person, Source.DEVICE, device
-    user = request.user
-    if user.is_authenticated:
-        own = (
-            Person.objects.select_related("enterprise")
-            .filter(employee_no=employee_no, user_id=user.pk)
-            .first()
-        )
-        if own is not None:
-            return own, Source.SELF, None
-    person = (
-        access.visible_people(user)
-        .select_related("enterprise", "unit")
-        .filter(employee_no=employee_no)
-        .first()
-    )
-    # visible_people reaches people through the roster roles, which are the proxy roles.
+    """The person the caller may check in, with the source it counts as; Http404 otherwise.
+
+    One read of the person (with unit, enterprise and placement); the scope is then decided by
+    access.has_role on the person's unit, the same rule visible_people applies.
+    """
+    person = actions.people_for_checkin().filter(employee_no=employee_no).first()
     if person is None:
+        raise Http404("No such person")
+    auth = getattr(request, "auth", None)
+    if isinstance(auth, Device):
+        if person.enterprise_id != auth.enterprise_id:
+            raise Http404("No such person")
+        return person, Source.DEVICE, auth
+    user = request.user
+    if user.is_authenticated and person.user_id == user.pk:
+        return person, Source.SELF, None
+    if not access.has_role(user, access.PROXY_ROLES, person.unit):
         raise Http404("No such person")
     return person, Source.PROXY, None
 

@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from fangkong.audit.actions import record
@@ -121,6 +121,40 @@ def _card_delta(card: str, sign: int) -> dict[str, int]:
     return {"red": sign if card == Card.RED else 0, "yellow": sign if card == Card.YELLOW else 0}
 
 
+def people_for_checkin() -> QuerySet[Person]:
+    """People with what a check-in needs in the same row: unit, enterprise and the open placement.
+
+    The annotation saves the placement query on the hot path; `submit_checkin` falls back to it for
+    a person whose open placement starts after the check-in's day (a transfer dated ahead).
+    """
+    open_placement = Membership.objects.filter(person=OuterRef("pk"), end__isnull=True)
+    return Person.objects.select_related("enterprise", "unit").annotate(
+        placed_unit_id=Subquery(open_placement.values("unit_id")[:1]),
+        placed_since=Subquery(open_placement.values("start")[:1]),
+    )
+
+
+def _placement(person: Person, day: date) -> Unit | None:
+    """The unit the person belonged to on `day` (None: not on the roster that day)."""
+    since = getattr(person, "placed_since", None)
+    if since is not None and since <= day and getattr(person, "placed_unit_id", None) == person.unit_id:
+        return person.unit
+    placement = (
+        Membership.objects.filter(person=person, start__lte=day)
+        .filter(Q(end__isnull=True) | Q(end__gt=day))
+        .select_related("unit")
+        .first()
+    )
+    return placement.unit if placement is not None else None
+
+
+def _enterprise_code(person: Person, unit: Unit) -> str:
+    enterprise_id = unit.enterprise_id or unit.pk
+    if enterprise_id == person.enterprise_id:
+        return person.enterprise.code
+    return Unit.objects.values_list("code", flat=True).get(pk=enterprise_id)
+
+
 def submit_checkin(
     actor: Any,
     person: Person,
@@ -131,31 +165,31 @@ def submit_checkin(
     now: datetime | None = None,
 ) -> tuple[CheckIn, bool]:
     """Record a check-in; returns (check-in, created). A replay of the same id and body returns the
-    original with created=False; the same id with another body raises CheckinConflict."""
+    original with created=False (also when it would no longer pass, e.g. now too old); the same id
+    with another body raises CheckinConflict. Pass a person from `people_for_checkin()` to save a
+    query."""
     now = now or timezone.now()
     digest = data.digest(person.employee_no)
-    existing = CheckIn.objects.filter(pk=data.id).first()
-    if existing is not None:
-        return _replay(existing, digest)
-    validate(data)
-    captured = data.captured_at or now
-    if captured > now + MAX_AHEAD:
-        raise ActionError("is more than 5 minutes in the future", "captured_at")
-    if captured < now - MAX_AGE:
-        raise ActionError("is more than 24 hours old; enter it as a correction instead", "captured_at")
-    enterprise = person.enterprise
-    day = business_day(enterprise.timezone, captured)
-    placement = (
-        Membership.objects.filter(person=person, start__lte=day)
-        .filter(Q(end__isnull=True) | Q(end__gt=day))
-        .select_related("unit")
-        .first()
-    )
-    if placement is None:
-        raise ActionError(f"is not on the roster on {day.isoformat()}", "person")
+    try:
+        validate(data)
+        captured = data.captured_at or now
+        if captured > now + MAX_AHEAD:
+            raise ActionError("is more than 5 minutes in the future", "captured_at")
+        if captured < now - MAX_AGE:
+            raise ActionError("is more than 24 hours old; enter it as a correction instead", "captured_at")
+        day = business_day(person.enterprise.timezone, captured)
+        unit = _placement(person, day)
+        if unit is None:
+            raise ActionError(f"is not on the roster on {day.isoformat()}", "person")
+    except ActionError:
+        # A retry of a check-in stored earlier is answered as a replay whatever holds now.
+        existing = CheckIn.objects.filter(pk=data.id).first()
+        if existing is not None:
+            return _replay(existing, digest)
+        raise
     try:
         with transaction.atomic():
-            return _store(actor, person, data, digest, day, placement.unit, captured, now, source, device)
+            return _store(actor, person, data, digest, day, unit, captured, now, source, device)
     except IntegrityError:
         # Lost a race with the same id: the stored row decides between replay and conflict.
         existing = CheckIn.objects.filter(pk=data.id).first()
@@ -178,7 +212,14 @@ def _store(
 ) -> tuple[CheckIn, bool]:
     # One person's submissions queue behind each other; different people never wait.
     Person.objects.select_for_update().filter(pk=person.pk).values_list("pk").get()
-    existing = CheckIn.objects.filter(pk=data.id).first()
+    # One read answers both questions: is this id stored already (replay), and which check-in of
+    # the person's day does this one supersede.
+    existing = previous = None
+    for row in CheckIn.objects.filter(Q(pk=data.id) | Q(person=person, day=day, current=True)):
+        if row.pk == data.id:
+            existing = row
+        else:
+            previous = row
     if existing is not None:
         return _replay(existing, digest)
     unit_id = unit.pk
@@ -190,7 +231,6 @@ def _store(
         contact=data.contact,
         visited=list(data.visited),
     )
-    previous = CheckIn.objects.filter(person=person, day=day, current=True).first()
     if previous is not None:
         CheckIn.objects.filter(pk=previous.pk).update(current=False)
     checkin = CheckIn.objects.create(
@@ -235,7 +275,7 @@ def _store(
             "checkin.amend" if previous else f"checkin.{source}",
             "checkin",
             checkin.pk,
-            unit_code=unit.enterprise.code if unit.enterprise else unit.code,
+            unit_code=_enterprise_code(person, unit),
             detail={"person": person.employee_no, "day": day, "version": checkin.version},
         )
     ledger_hooks.checkin_stored(actor, checkin)
@@ -302,6 +342,8 @@ def publish_rules(
     if bad:
         raise ActionError(f"unknown region codes: {', '.join(bad[:5])}", "risk_regions")
     last = RuleSet.objects.select_for_update().order_by("-version").first()
+    card_rules.forget_rules()
+    transaction.on_commit(card_rules.forget_rules)
     rules = RuleSet.objects.create(
         version=(last.version + 1) if last else 1,
         fever_at=fever_at,

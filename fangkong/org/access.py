@@ -36,8 +36,19 @@ def grants(user, roles: Iterable[str] = ALL_ROLES) -> QuerySet[RoleGrant]:
     return RoleGrant.objects.filter(user=user, role__in=list(roles), unit__active=True).select_related("unit")
 
 
+def _grant_paths(user) -> list[tuple[str, str]]:
+    """(role, unit path) of the user's grants, read once per user object (one request)."""
+    cached = getattr(user, "_fangkong_grants", None)
+    if cached is None:
+        cached = list(grants(user).values_list("role", "unit__path"))
+        if user is not None and user.is_authenticated:
+            user._fangkong_grants = cached
+    return cached
+
+
 def _paths(user, roles: Iterable[str]) -> list[str]:
-    paths = sorted({g.unit.path for g in grants(user, roles)})
+    wanted = set(roles)
+    paths = sorted({path for role, path in _grant_paths(user) if role in wanted})
     # Drop paths already covered by a shorter one: fewer OR terms in every query.
     kept: list[str] = []
     for p in paths:

@@ -287,6 +287,7 @@ def grant_role(actor: Any, user, role: str, unit: Unit) -> RoleGrant:
     if role not in Role.values:
         raise ActionError(f"unknown role {role!r}; one of {', '.join(Role.values)}", "role")
     grant, created = RoleGrant.objects.get_or_create(user=user, role=role, unit=unit)
+    user.__dict__.pop("_fangkong_grants", None)  # access.py's per-request memo of the grants
     if created:
         record(actor, "role.grant", "user", user.username, unit_code=unit.code, detail={"role": role})
     return grant
