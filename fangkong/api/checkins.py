@@ -11,7 +11,7 @@ from django.http import Http404, HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import ConfigDict, ValidationError
 
-from fangkong.checkins import actions, rollup
+from fangkong.checkins import actions, batch, rollup
 from fangkong.checkins.models import CheckIn, Device, Source
 from fangkong.lib.dates import business_day
 from fangkong.org import access
@@ -82,31 +82,34 @@ def _field_error(field: str, message: str) -> list[dict[str, Any]]:
     return [{"loc": ["body", field], "msg": message, "type": "value_error"}]
 
 
-def _person_for(request: HttpRequest, employee_no: str) -> tuple[Person, str, Device | None]:
-    """The person the caller may check in, with the source it counts as; Http404 otherwise.
+def _source_for(request: HttpRequest, person: Person) -> tuple[str, Device | None] | None:
+    """How the caller may check this person in (source, device), or None if out of its reach.
 
-    One read of the person (with unit, enterprise and placement); the scope is then decided by
-    access.has_role on the person's unit, the same rule visible_people applies.
+    A device reaches its own enterprise; a user its own person, and with a proxy role every person
+    whose unit it reaches (access.has_role on the person's unit: the rule visible_people applies).
     """
-    person = actions.people_for_checkin().filter(employee_no=employee_no).first()
-    if person is None:
-        raise Http404("No such person")
     auth = getattr(request, "auth", None)
     if isinstance(auth, Device):
-        if person.enterprise_id != auth.enterprise_id:
-            raise Http404("No such person")
-        return person, Source.DEVICE, auth
+        return (Source.DEVICE, auth) if person.enterprise_id == auth.enterprise_id else None
     user = request.user
     if user.is_authenticated and person.user_id == user.pk:
-        return person, Source.SELF, None
-    if not access.has_role(user, access.PROXY_ROLES, person.unit):
+        return Source.SELF, None
+    if access.has_role(user, access.PROXY_ROLES, person.unit):
+        return Source.PROXY, None
+    return None
+
+
+def _person_for(request: HttpRequest, employee_no: str) -> tuple[Person, str, Device | None]:
+    """The person the caller may check in, with the source it counts as; Http404 otherwise."""
+    person = actions.people_for_checkin().filter(employee_no=employee_no).first()
+    how = _source_for(request, person) if person is not None else None
+    if person is None or how is None:
         raise Http404("No such person")
-    return person, Source.PROXY, None
+    return person, *how
 
 
-def _submit(request: HttpRequest, payload: CheckinIn) -> tuple[int, Any]:
-    person, source, device = _person_for(request, payload.person)
-    data = actions.CheckinData(
+def _data(payload: CheckinIn) -> actions.CheckinData:
+    return actions.CheckinData(
         id=payload.id,
         temperature=payload.temperature,
         symptoms=payload.symptoms,
@@ -117,7 +120,16 @@ def _submit(request: HttpRequest, payload: CheckinIn) -> tuple[int, Any]:
         captured_at=payload.captured_at,
         note=payload.note,
     )
-    actor = device.prefix if device else request.user
+
+
+def _actor(request: HttpRequest, device: Device | None) -> Any:
+    return device.prefix if device else request.user
+
+
+def _submit(request: HttpRequest, payload: CheckinIn) -> tuple[int, Any]:
+    person, source, device = _person_for(request, payload.person)
+    data = _data(payload)
+    actor = _actor(request, device)
     try:
         checkin, created = actions.submit_checkin(actor, person, data, source=source, device=device)
     except actions.CheckinConflict as exc:
@@ -144,30 +156,43 @@ def post_checkin(request: HttpRequest, payload: CheckinIn):
 def post_batch(request: HttpRequest, payload: list[dict[str, Any]]):
     if len(payload) > BATCH_MAX:
         return Status(422, {"detail": _field_error("body", f"at most {BATCH_MAX} check-ins per batch")})
-    results = []
+    results: dict[int, dict[str, Any]] = {}
+    valid: list[tuple[int, CheckinIn]] = []
     for index, raw in enumerate(payload):
-        raw_id = raw.get("id") if isinstance(raw, dict) else None
         try:
-            item = CheckinIn.model_validate(raw)
+            valid.append((index, CheckinIn.model_validate(raw)))
         except ValidationError as exc:
+            raw_id = raw.get("id") if isinstance(raw, dict) else None
             errors = [
                 {"loc": ["body", index, *e["loc"]], "msg": e["msg"], "type": e["type"]} for e in exc.errors()
             ]
-            results.append(
-                {"index": index, "id": str(raw_id) if raw_id else None, "status": 422, "detail": errors}
-            )
+            raw_id = str(raw_id) if raw_id else None
+            results[index] = {"index": index, "id": raw_id, "status": 422, "detail": errors}
+    # One read for every person named; the scope is decided per item as for a single check-in.
+    people = {
+        p.employee_no: p
+        for p in actions.people_for_checkin().filter(employee_no__in={item.person for _, item in valid})
+    }
+    subs: list[batch.Submission] = []
+    device: Device | None = None
+    for index, item in valid:
+        person = people.get(item.person)
+        how = _source_for(request, person) if person is not None else None
+        if person is None or how is None:
+            results[index] = {"index": index, "id": str(item.id), "status": 404, "detail": "Not Found"}
             continue
-        try:
-            status, body = _submit(request, item)
-        except Http404:
-            status, body = 404, {"detail": "Not Found"}
-        result: dict[str, Any] = {"index": index, "id": str(item.id), "status": status}
-        if status in (200, 201):
-            result["checkin"] = body
+        source, device = how
+        subs.append(batch.Submission(index, person, _data(item), source))
+    for index, outcome in batch.submit_many(_actor(request, device), subs, device=device).items():
+        result: dict[str, Any] = {"index": index, "id": str(payload[index]["id"]), "status": outcome.status}
+        if outcome.checkin is not None:
+            result["checkin"] = _out(outcome.checkin)
+        elif outcome.status == 422:
+            result["detail"] = _field_error(outcome.field, outcome.message)
         else:
-            result["detail"] = body["detail"]
-        results.append(result)
-    return results
+            result["detail"] = outcome.message
+        results[index] = result
+    return [results[i] for i in sorted(results)]
 
 
 class DayQuery(Schema):

@@ -49,6 +49,14 @@ def actor_name(actor: Any) -> str:
     return getattr(actor, "username", None) or str(actor)
 
 
+def _locked_head(chain: int) -> ChainHead:
+    try:
+        return ChainHead.objects.select_for_update().get(chain=chain)
+    except ChainHead.DoesNotExist:
+        ChainHead.objects.get_or_create(chain=chain)  # savepoint inside; safe against a racing creator
+        return ChainHead.objects.select_for_update().get(chain=chain)
+
+
 def record(
     actor: Any,
     action: str,
@@ -65,11 +73,7 @@ def record(
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("audit.record must run inside the action's transaction")
     chain = chain_for(unit_code or f"{obj_type}:{obj_id}")
-    try:
-        head = ChainHead.objects.select_for_update().get(chain=chain)
-    except ChainHead.DoesNotExist:
-        ChainHead.objects.get_or_create(chain=chain)  # savepoint inside; safe against a racing creator
-        head = ChainHead.objects.select_for_update().get(chain=chain)
+    head = _locked_head(chain)
     entry = AuditEntry(
         chain=chain,
         seq=head.seq + 1,
@@ -86,6 +90,54 @@ def record(
     entry.save(force_insert=True)
     ChainHead.objects.filter(chain=chain).update(seq=entry.seq, hash=entry.hash)
     return entry
+
+
+@dataclass(frozen=True)
+class Row:
+    """One row for `record_many`: the arguments of `record` after the actor."""
+
+    action: str
+    obj_type: str
+    obj_id: Any
+    unit_code: str = ""
+    detail: dict[str, Any] | None = None
+
+
+def record_many(actor: Any, rows: list[Row]) -> int:
+    """Append many audit rows in the current transaction: one head lock and one insert per chain.
+
+    Chains are taken in order, so two writers never wait for each other crosswise.
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("audit.record_many must run inside the action's transaction")
+    by_chain: dict[int, list[Row]] = {}
+    for row in rows:
+        by_chain.setdefault(chain_for(row.unit_code or f"{row.obj_type}:{row.obj_id}"), []).append(row)
+    name = actor_name(actor)[:150]
+    at = timezone.now()
+    for chain in sorted(by_chain):
+        head = _locked_head(chain)
+        seq, prev = head.seq, head.hash
+        entries = []
+        for row in by_chain[chain]:
+            seq += 1
+            entry = AuditEntry(
+                chain=chain,
+                seq=seq,
+                at=at,
+                actor=name,
+                action=row.action,
+                object_type=row.obj_type,
+                object_id=str(row.obj_id)[:64],
+                unit_code=row.unit_code,
+                detail=json.loads(json.dumps(row.detail or {}, default=str)),
+                prev_hash=prev,
+            )
+            entry.hash = prev = entry_hash(entry)
+            entries.append(entry)
+        AuditEntry.objects.bulk_create(entries)
+        ChainHead.objects.filter(chain=chain).update(seq=seq, hash=prev)
+    return len(rows)
 
 
 @dataclass

@@ -112,9 +112,14 @@ def _count(unit_id: int, day: date, *, checked_in: int = 0, red: int = 0, yellow
     }
     if UnitDay.objects.filter(unit_id=unit_id, day=day).update(**changes):
         return
+    open_unit_day(unit_id, day)
+    UnitDay.objects.filter(unit_id=unit_id, day=day).update(**changes)
+
+
+def open_unit_day(unit_id: int, day: date) -> None:
+    """Make the unit's counter row of the day (if missing), counting who is expected there."""
     expected = placements_on(Unit.objects.filter(pk=unit_id), day).count()
     UnitDay.objects.bulk_create([UnitDay(unit_id=unit_id, day=day, expected=expected)], ignore_conflicts=True)
-    UnitDay.objects.filter(unit_id=unit_id, day=day).update(**changes)
 
 
 def _card_delta(card: str, sign: int) -> dict[str, int]:

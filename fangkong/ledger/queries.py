@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Expression, Q, QuerySet
 from django.http import Http404, QueryDict
 from django.utils import timezone
 
@@ -45,6 +45,16 @@ def open_items_by_unit(subtree: QuerySet[Unit]) -> dict[int, int]:
         .annotate(n=Count("id"))
     )
     return {r["unit_id"]: r["n"] for r in rows}
+
+
+def open_items_by_key(path: str, key: Expression):
+    """Open items under the unit path, counted per `key` (an expression over `unit__path`)."""
+    return (
+        Item.objects.filter(unit__path__startswith=path, state__in=OPEN_STATES)
+        .annotate(k=key)
+        .values("k")
+        .annotate(n=Count("id"))
+    )
 
 
 def overdue(qs: QuerySet[Item]) -> QuerySet[Item]:

@@ -1,0 +1,235 @@
+"""Many check-ins in one transaction: the batch endpoint's set-based path.
+
+The common case of a batch — new check-ins of different people — is stored with a fixed number of
+statements whatever its size: one lock of the people (in id order), one read for replays and
+superseded check-ins, one insert, one counter update for all the unit-days touched, and one audit
+insert per chain. Everything else (a replay, an amendment, a person or id twice in the batch, an
+invalid item, a lost race) goes through `actions.submit_checkin` one by one, so the rules live in
+one place and every item gets the same answer it would get alone.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from fangkong.audit.actions import Row, record_many
+from fangkong.ledger import hooks as ledger_hooks
+from fangkong.lib.dates import business_day
+from fangkong.org.actions import ActionError
+from fangkong.org.models import Person, Unit
+
+from . import actions, signals
+from . import rules as card_rules
+from .models import CheckIn, Device, Source, UnitDay
+
+
+@dataclass(frozen=True)
+class Submission:
+    index: int
+    person: Person  # from actions.people_for_checkin()
+    data: actions.CheckinData
+    source: str
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: int  # 201 created, 200 replay, 409 conflict, 422 invalid
+    checkin: CheckIn | None = None
+    field: str = ""
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class _Ready:
+    sub: Submission
+    digest: str
+    day: date
+    unit: Unit
+    captured: datetime
+
+
+def submit_many(
+    actor: Any, subs: list[Submission], *, device: Device | None = None, now: datetime | None = None
+) -> dict[int, Outcome]:
+    """Store the submissions; returns an Outcome per submission index."""
+    now = now or timezone.now()
+    ready: list[_Ready] = []
+    one_by_one: list[Submission] = []
+    ids: set = set()
+    person_days: set[tuple[int, date]] = set()
+    for sub in subs:
+        prepared = _prepare(sub, now)
+        if prepared is None or sub.data.id in ids or (sub.person.pk, prepared.day) in person_days:
+            one_by_one.append(sub)
+            continue
+        ids.add(sub.data.id)
+        person_days.add((sub.person.pk, prepared.day))
+        ready.append(prepared)
+    outcomes: dict[int, Outcome] = {}
+    if ready:
+        try:
+            with transaction.atomic():
+                one_by_one += _store_many(actor, ready, now, device, outcomes)
+        except IntegrityError:
+            # A concurrent writer stored one of these ids first: each item decides on its own.
+            outcomes.clear()
+            one_by_one += [r.sub for r in ready]
+    for sub in sorted(one_by_one, key=lambda s: s.index):
+        outcomes[sub.index] = _one(actor, sub, device, now)
+    return outcomes
+
+
+def _prepare(sub: Submission, now: datetime) -> _Ready | None:
+    """The item's day and unit if it is valid now; None sends it down the one-by-one path."""
+    data = sub.data
+    try:
+        actions.validate(data)
+    except ActionError:
+        return None
+    captured = data.captured_at or now
+    if not now - actions.MAX_AGE <= captured <= now + actions.MAX_AHEAD:
+        return None
+    day = business_day(sub.person.enterprise.timezone, captured)
+    since = getattr(sub.person, "placed_since", None)
+    placed_here = getattr(sub.person, "placed_unit_id", None) == sub.person.unit_id
+    if since is None or since > day or not placed_here:
+        return None
+    return _Ready(sub, data.digest(sub.person.employee_no), day, sub.person.unit, captured)
+
+
+def _one(actor: Any, sub: Submission, device: Device | None, now: datetime) -> Outcome:
+    try:
+        checkin, created = actions.submit_checkin(
+            actor, sub.person, sub.data, source=sub.source, device=device, now=now
+        )
+    except actions.CheckinConflict as exc:
+        return Outcome(409, message=str(exc))
+    except ActionError as exc:
+        return Outcome(422, field=exc.field or "body", message=str(exc))
+    return Outcome(201 if created else 200, checkin)
+
+
+def _store_many(
+    actor: Any, ready: list[_Ready], now: datetime, device: Device | None, outcomes: dict[int, Outcome]
+) -> list[Submission]:
+    """Insert the new check-ins among `ready`; returns the submissions left for the one-by-one path."""
+    person_ids = sorted({r.sub.person.pk for r in ready})
+    list(Person.objects.select_for_update().filter(pk__in=person_ids).order_by("pk").values_list("pk"))
+    ids = [r.sub.data.id for r in ready]
+    days = {r.day for r in ready}
+    taken_ids: set = set()
+    superseded: set[tuple[int, date]] = set()
+    clash = CheckIn.objects.filter(Q(pk__in=ids) | Q(person_id__in=person_ids, day__in=days, current=True))
+    for pk, person_id, day in clash.values_list("pk", "person_id", "day"):
+        taken_ids.add(pk)
+        superseded.add((person_id, day))
+    fresh: list[_Ready] = []
+    left: list[Submission] = []
+    for r in ready:
+        clear = r.sub.data.id not in taken_ids and (r.sub.person.pk, r.day) not in superseded
+        if clear:
+            fresh.append(r)
+        else:
+            left.append(r.sub)
+    if not fresh:
+        return left
+    rules = card_rules.current_rules()
+    submitted_by = actor if getattr(actor, "is_authenticated", False) else None
+    rows: list[CheckIn] = []
+    counts: dict[tuple[int, date], list[int]] = defaultdict(lambda: [0, 0, 0])
+    for r in fresh:
+        data = r.sub.data
+        card, reasons = card_rules.evaluate(
+            rules,
+            temperature=Decimal(data.temperature),
+            symptoms=list(data.symptoms),
+            contact=data.contact,
+            visited=list(data.visited),
+        )
+        rows.append(
+            CheckIn(
+                id=data.id,
+                person=r.sub.person,
+                unit_id=r.unit.pk,
+                enterprise_id=r.unit.enterprise_id or r.unit.pk,
+                day=r.day,
+                version=1,
+                current=True,
+                temperature=Decimal(data.temperature),
+                symptoms=list(data.symptoms),
+                where=data.where,
+                location=data.location,
+                visited=list(data.visited),
+                contact=data.contact,
+                note=data.note,
+                captured_at=r.captured,
+                received_at=now,
+                late=(now - r.captured) > actions.LATE_AFTER,
+                source=r.sub.source,
+                submitted_by=submitted_by,
+                device=device,
+                card=card,
+                card_reasons=reasons,
+                rule_version=rules.version,
+                digest=r.digest,
+            )
+        )
+        c = counts[(r.unit.pk, r.day)]
+        c[0] += 1
+        c[1] += card == "red"
+        c[2] += card == "yellow"
+    CheckIn.objects.bulk_create(rows, batch_size=1000)
+    count_many(counts)
+    record_many(
+        actor,
+        [
+            Row(
+                f"checkin.{ci.source}",
+                "checkin",
+                ci.pk,
+                unit_code=ci.person.enterprise.code,
+                detail={"person": ci.person.employee_no, "day": ci.day, "version": 1},
+            )
+            for ci in rows
+            if ci.source in (Source.PROXY, Source.IMPORT)
+        ],
+    )
+    for r, ci in zip(fresh, rows, strict=True):
+        ledger_hooks.checkin_stored(actor, ci)
+        signals.checkin_stored.send(sender=CheckIn, actor=actor, checkin=ci)
+        outcomes[r.sub.index] = Outcome(201, ci)
+    return left
+
+
+def count_many(counts: dict[tuple[int, date], list[int]]) -> None:
+    """Add (checked_in, red, yellow) to many unit-days with one locking read and one update."""
+    if not counts:
+        return
+    keys = sorted(counts)
+    units = {u for u, _ in keys}
+    days = {d for _, d in keys}
+    rows = UnitDay.objects.filter(unit_id__in=units, day__in=days).order_by("unit_id", "day")
+    have = set(rows.select_for_update().values_list("unit_id", "day"))
+    for unit_id, day in keys:
+        if (unit_id, day) not in have:  # the first write of a unit-day counts who is expected
+            actions.open_unit_day(unit_id, day)
+    table = connection.ops.quote_name(UnitDay._meta.db_table)
+    values = ", ".join(["(%s, %s, %s, %s, %s)"] * len(keys))
+    params: list[Any] = []
+    for key in keys:
+        params += [key[0], key[1], *counts[key]]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH v(unit_id, day, n, r, y) AS (VALUES {values}) "  # noqa: S608 - placeholders only
+            f"UPDATE {table} AS u SET checked_in = u.checked_in + v.n, red = u.red + v.r, "
+            f"yellow = u.yellow + v.y FROM v WHERE u.unit_id = v.unit_id AND u.day = v.day",
+            params,
+        )

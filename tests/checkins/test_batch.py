@@ -1,0 +1,89 @@
+"""The batch endpoint's set-based path gives every item the answer it would get alone."""
+
+import uuid
+
+import pytest
+from django.db.models import Count, Q
+from django.test import Client
+
+from fangkong.audit.actions import verify
+from fangkong.audit.models import AuditEntry
+from fangkong.checkins.models import CheckIn, UnitDay
+from fangkong.ledger.models import Item
+from fangkong.org.actions import create_token
+from tests.factories import person
+
+
+def _body(no: str, **over):
+    return {"id": str(uuid.uuid4()), "person": no, "temperature": 36.6, **over}
+
+
+def _batch(user, items):
+    c = Client(HTTP_AUTHORIZATION=f"Bearer {create_token('test', user)}")
+    resp = c.post("/api/v1/checkins/batch", items, content_type="application/json")
+    assert resp.status_code == 200
+    return resp.json()
+
+
+def _counters_match_rows():
+    rows = (
+        CheckIn.objects.filter(current=True)
+        .values("unit_id", "day")
+        .annotate(
+            n=Count("pk"), red=Count("pk", filter=Q(card="red")), yellow=Count("pk", filter=Q(card="yellow"))
+        )
+    )
+    direct = {(r["unit_id"], r["day"]): (r["n"], r["red"], r["yellow"]) for r in rows}
+    kept = {
+        (u.unit_id, u.day): (u.checked_in, u.red, u.yellow)
+        for u in UnitDay.objects.exclude(checked_in=0, red=0, yellow=0)
+    }
+    assert kept == direct
+
+
+@pytest.mark.django_db
+def test_a_mixed_batch_is_stored_like_single_check_ins(w):
+    staff = [person(w.grid1 if i % 2 else w.grid2, f"P{i:04d}") for i in range(40)]
+    first = _body("P0000")
+    amended_earlier = _body("P0001")
+    assert _batch(w.group_admin, [first, amended_earlier])[0]["status"] == 201
+
+    items = [_body(p.employee_no) for p in staff[2:30]]
+    items[3]["temperature"] = 38.5  # a red card
+    items[4]["contact"] = True  # a yellow card
+    items += [
+        first,  # a replay: 200 with the stored check-in
+        {**first, "temperature": 37.0},  # the same id with another body: 409
+        _body("P0001", temperature=36.8),  # an amendment of today's check-in
+        _body("P0030"),
+        _body("P0030", temperature=36.9),  # the same person twice in one batch: both stored, in order
+        _body("C0001"),  # out of the group admin's reach? No: the group reaches E2 too
+        _body("NOBODY"),  # nobody by that number: 404
+        _body("P0031", symptoms=["nonsense"]),  # invalid: 422 naming the field
+    ]
+    results = _batch(w.group_admin, items)
+
+    assert [r["index"] for r in results] == list(range(len(items)))
+    statuses = [r["status"] for r in results]
+    assert statuses == [201] * 28 + [200, 409, 201, 201, 201, 201, 404, 422]
+    assert results[28]["checkin"]["id"] == first["id"]
+    assert results[30]["checkin"]["version"] == 2
+    assert results[32]["checkin"]["version"] == 2
+    assert results[35]["detail"][0]["loc"][-1] == "symptoms"
+    assert results[3]["checkin"]["card"] == "red" and results[4]["checkin"]["card"] == "yellow"
+
+    assert CheckIn.objects.filter(current=True).count() == 2 + 28 + 2  # P0000..P0029, P0030, C0001
+    assert CheckIn.objects.filter(person__employee_no="P0030", current=True).get().version == 2
+    _counters_match_rows()
+    red_person = staff[2 + 3]
+    assert Item.objects.filter(person=red_person, kind="health_anomaly").exists()
+    # Every proxied check-in and amendment has its audit row; the chains still verify.
+    assert AuditEntry.objects.filter(action__startswith="checkin.").count() == 2 + 28 + 1 + 2 + 1
+    assert verify()[1] is None
+
+
+@pytest.mark.django_db
+def test_a_batch_from_an_enterprise_admin_reaches_only_its_enterprise(w):
+    results = _batch(w.outsider, [_body("C0001"), _body("A0001")])
+    assert [r["status"] for r in results] == [201, 404]
+    assert not CheckIn.objects.filter(person__employee_no="A0001").exists()
