@@ -18,6 +18,7 @@ from django.db import connection, transaction
 from django.db.models import Count, Max, Min, Sum
 
 from fangkong.checkins.models import CheckIn, UnitDay
+from fangkong.checkins.rollup import recount_exempt_day
 from fangkong.lib.dates import business_day
 from fangkong.org import actions
 from fangkong.org.demo_accounts import is_demo_group
@@ -184,6 +185,8 @@ def reset_today() -> dict[str, Any]:
                 f"(SELECT id FROM {unit} WHERE enterprise_id IN ({ents}) OR id IN ({ents}))",
                 [day, Unit.Kind.ENTERPRISE, tz, Unit.Kind.ENTERPRISE, tz],
             )
+        for day in {day for _, day in _zone_days()}:
+            recount_exempt_day(day)  # nobody has checked in: every exempt person counts again
     if connection.vendor == "postgresql":
         with connection.cursor() as cur:
             cur.execute(f"VACUUM ANALYZE {checkin}")

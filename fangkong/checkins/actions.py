@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from fangkong.audit.actions import record
@@ -22,8 +22,8 @@ from fangkong.org.actions import ActionError, token_digest
 from fangkong.org.models import Membership, Person, Region, Unit
 from fangkong.org.roster import placements_on
 
+from . import rollup, signals
 from . import rules as card_rules
-from . import signals
 from .models import SYMPTOMS, Card, CheckIn, Device, Exemption, RuleSet, Source, UnitDay, Where
 
 MAX_AGE = timedelta(hours=24)
@@ -120,6 +120,18 @@ def open_unit_day(unit_id: int, day: date) -> None:
     """Make the unit's counter row of the day (if missing), counting who is expected there."""
     expected = placements_on(Unit.objects.filter(pk=unit_id), day).count()
     UnitDay.objects.bulk_create([UnitDay(unit_id=unit_id, day=day, expected=expected)], ignore_conflicts=True)
+    rollup.recount_exempt([(unit_id, day)])
+
+
+def _recount_exempt(person: Person, first: date, last: date) -> None:
+    """After a change to the person's exemptions: the units it was placed on in [first, last]."""
+    units = (
+        Membership.objects.filter(person=person, start__lte=last)
+        .filter(Q(end__isnull=True) | Q(end__gt=first))
+        .values_list("unit_id", flat=True)
+    )
+    days = UnitDay.objects.filter(unit_id__in=list(units), day__gte=first, day__lte=last)
+    rollup.recount_exempt(days.values_list("unit_id", "day"))
 
 
 def _card_delta(card: str, sign: int) -> dict[str, int]:
@@ -133,10 +145,23 @@ def people_for_checkin() -> QuerySet[Person]:
     a person whose open placement starts after the check-in's day (a transfer dated ahead).
     """
     open_placement = Membership.objects.filter(person=OuterRef("pk"), end__isnull=True)
+    recent = timezone.now().date() - timedelta(days=2)
     return Person.objects.select_related("enterprise", "unit").annotate(
         placed_unit_id=Subquery(open_placement.values("unit_id")[:1]),
         placed_since=Subquery(open_placement.values("start")[:1]),
+        # False: no exemption that can cover the check-in's day, so its first check-in of the day
+        # leaves UnitDay.exempt alone (the common case; no query).
+        may_be_exempt=Exists(
+            Exemption.objects.filter(person=OuterRef("pk"), cancelled_at__isnull=True, end__gte=recent)
+        ),
     )
+
+
+def may_be_exempt(person: Person, day: date) -> bool:
+    known = getattr(person, "may_be_exempt", None)
+    if known is not None:
+        return bool(known)
+    return rollup.exempt_people(day).filter(person=person).exists()
 
 
 def _placement(person: Person, day: date) -> Unit | None:
@@ -266,6 +291,8 @@ def _store(
     )
     if previous is None:
         _count(unit_id, day, checked_in=1, **_card_delta(card, 1))
+        if may_be_exempt(person, day):
+            rollup.recount_exempt([(unit_id, day)])
     else:
         old = _card_delta(previous.card, -1)
         new = _card_delta(card, 1)
@@ -304,6 +331,7 @@ def add_exemption(
         note=note,
         created_by=getattr(actor, "username", str(actor)),
     )
+    _recount_exempt(person, start, end)
     record(
         actor,
         "exemption.add",
@@ -320,6 +348,7 @@ def cancel_exemption(actor: Any, exemption: Exemption) -> None:
     if exemption.cancelled_at is None:
         exemption.cancelled_at = timezone.now()
         exemption.save(update_fields=["cancelled_at"])
+        _recount_exempt(exemption.person, exemption.start, exemption.end)
         record(
             actor,
             "exemption.cancel",

@@ -26,7 +26,7 @@ from fangkong.lib.dates import business_day
 from fangkong.org.actions import ActionError
 from fangkong.org.models import Person, Unit
 
-from . import actions, signals
+from . import actions, rollup, signals
 from . import rules as card_rules
 from .models import CheckIn, Device, Source, UnitDay
 
@@ -188,6 +188,7 @@ def _store_many(
         c[2] += card == "yellow"
     CheckIn.objects.bulk_create(rows, batch_size=1000)
     count_many(counts)
+    rollup.recount_exempt((r.unit.pk, r.day) for r in fresh if actions.may_be_exempt(r.sub.person, r.day))
     record_many(
         actor,
         [

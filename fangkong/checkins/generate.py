@@ -27,6 +27,7 @@ from fangkong.org.generate import HistoryContext, register_history
 from fangkong.org.models import Person, Unit
 
 from .models import Card, CheckIn, Exemption, UnitDay
+from .rollup import recount_exempt_day
 from .rules import current_rules
 
 CHECKIN_COLUMNS = (
@@ -174,6 +175,8 @@ def checkin_history(rng: random.Random, days: int, ctx: HistoryContext) -> Mappi
         batch_size=5000,
     )
     Exemption.objects.bulk_create(exemptions, batch_size=5000)
+    for d in sorted({d for _, d in counters}):
+        recount_exempt_day(d)
     items = _health_items(rng, reds, ctx.today)
     ctx.write(f"  check-ins: {n:,} over {days} days; health items: {items:,}")
     return {

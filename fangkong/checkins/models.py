@@ -165,6 +165,9 @@ class UnitDay(models.Model):
     checked_in = models.IntegerField(default=0)
     red = models.IntegerField(default=0)
     yellow = models.IntegerField(default=0)
+    # People placed on the unit that day with an exemption covering it who have not checked in:
+    # recounted (rollup.recount_exempt) whenever an exemption, a first check-in or a placement changes.
+    exempt = models.IntegerField(default=0)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["unit", "day"], name="unitday_unique")]

@@ -12,6 +12,7 @@ from fangkong.org.models import Person, Unit
 from fangkong.org.signals import headcount_changed, placement_changed
 
 from .models import Card, CheckIn, OpenDay, UnitDay
+from .rollup import recount_exempt, recount_exempt_person
 
 
 @receiver(placement_changed, sender=Person)
@@ -33,6 +34,8 @@ def move_counters(
             CheckIn.objects.filter(pk=ci.pk).update(
                 unit=new_unit, enterprise_id=new_unit.enterprise_id, counted=True
             )
+    units = [u.pk for u in (old_unit, new_unit) if u is not None]
+    recount_exempt_person(person.pk, units, on)
 
 
 @receiver(headcount_changed, sender=Person)
@@ -55,7 +58,7 @@ def move_expected(sender: Any, changes: list[tuple[int, date, date | None, int]]
             UnitDay.objects.filter(unit_id=unit_id, day__in=days.values("day")).values_list("day", flat=True)
         )
         unit = Unit.objects.filter(pk=unit_id)
-        UnitDay.objects.bulk_create(
+        made = UnitDay.objects.bulk_create(
             [
                 UnitDay(unit_id=unit_id, day=d, expected=placements_on(unit, d).count())
                 for d in days.values_list("day", flat=True)
@@ -63,3 +66,4 @@ def move_expected(sender: Any, changes: list[tuple[int, date, date | None, int]]
             ],
             ignore_conflicts=True,
         )
+        recount_exempt((row.unit_id, row.day) for row in made)

@@ -8,10 +8,11 @@ reports while exempt counts as reported). missing = expected - checked_in - exem
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from datetime import date
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Exists, OuterRef, QuerySet, Sum, Value
 from django.db.models.functions import StrIndex, Substr
 
@@ -67,7 +68,65 @@ def open_day(day: date) -> None:
             batch_size=5000,
             ignore_conflicts=True,
         )
+        recount_exempt_day(day)
         OpenDay.objects.bulk_create([OpenDay(day=day)], ignore_conflicts=True)
+
+
+def _unreported_exempt(day: date) -> QuerySet[Exemption]:
+    """The exemptions covering `day` of people without a counted check-in that day."""
+    not_reported = ~Exists(reported_people(day).filter(person_id=OuterRef("person_id")))
+    return exempt_people(day).filter(not_reported)
+
+
+def recount_exempt(pairs: Iterable[tuple[int, date]]) -> None:
+    """Recount UnitDay.exempt for these (unit, day) pairs (a few: one event's worth)."""
+    for unit_id, day in sorted(set(pairs)):
+        n = (
+            placements_on(Unit.objects.filter(pk=unit_id), day)
+            .filter(person_id__in=_unreported_exempt(day).values("person_id"))
+            .values("person_id")
+            .distinct()
+            .count()
+        )
+        UnitDay.objects.filter(unit_id=unit_id, day=day).update(exempt=n)
+
+
+def recount_exempt_day(day: date) -> None:
+    """Recount UnitDay.exempt of every unit for one day (opening the day, generated history)."""
+    counts = (
+        placements_on(Unit.objects.all(), day)
+        .filter(person_id__in=_unreported_exempt(day).values("person_id"))
+        .values("unit_id")
+        .annotate(n=Count("person_id", distinct=True))
+    )
+    rows = [(r["unit_id"], day, r["n"]) for r in counts]
+    UnitDay.objects.filter(day=day).exclude(exempt=0).update(exempt=0)
+    table = connection.ops.quote_name(UnitDay._meta.db_table)
+    for start in range(0, len(rows), 1000):
+        chunk = rows[start : start + 1000]
+        values = ", ".join(["(%s, %s, %s)"] * len(chunk))
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"WITH v(unit_id, day, n) AS (VALUES {values}) "  # noqa: S608 - placeholders only
+                f"UPDATE {table} AS u SET exempt = v.n FROM v WHERE u.unit_id = v.unit_id AND u.day = v.day",
+                [x for row in chunk for x in row],
+            )
+
+
+def recount_exempt_person(
+    person_id: int, units: Iterable[int], first: date, last: date | None = None
+) -> None:
+    """After a change to one person's exemptions or placement: recount the given units on the
+    counted days from `first` (to `last`) — only if the person has an exemption there at all."""
+    spans = Exemption.objects.filter(person_id=person_id, end__gte=first)
+    if last is not None:
+        spans = spans.filter(start__lte=last)
+    if not spans.exists():
+        return
+    days = UnitDay.objects.filter(unit_id__in=list(units), day__gte=first)
+    if last is not None:
+        days = days.filter(day__lte=last)
+    recount_exempt(days.values_list("unit_id", "day"))
 
 
 def figures_by_unit(subtree: QuerySet[Unit], day: date) -> dict[int, Figures]:
@@ -75,23 +134,12 @@ def figures_by_unit(subtree: QuerySet[Unit], day: date) -> dict[int, Figures]:
     open_day(day)
     out: dict[int, Figures] = defaultdict(Figures)
     counters = UnitDay.objects.filter(unit__in=subtree.values("pk"), day=day).values_list(
-        "unit_id", "expected", "checked_in", "red", "yellow"
+        "unit_id", "expected", "checked_in", "red", "yellow", "exempt"
     )
-    for unit_id, expected, checked_in, red, yellow in counters:
+    for unit_id, expected, checked_in, red, yellow, exempt in counters:
         f = out[unit_id]
-        f.expected, f.checked_in, f.red, f.yellow = expected, checked_in, red, yellow
+        f.expected, f.checked_in, f.red, f.yellow, f.exempt = expected, checked_in, red, yellow, exempt
         f.abnormal = red + yellow
-    # Exempt people who did not report: driven from the (few) exemptions covering the day.
-    not_reported = ~Exists(reported_people(day).filter(person_id=OuterRef("person_id")))
-    exempt_ids = exempt_people(day).filter(not_reported).values("person_id")
-    exempt = (
-        placements_on(subtree, day)
-        .filter(person_id__in=exempt_ids)
-        .values("unit_id")
-        .annotate(n=Count("person_id", distinct=True))
-    )
-    for row in exempt:
-        out[row["unit_id"]].exempt = row["n"]
     for unit_id, n in open_items_by_unit(subtree).items():
         out[unit_id].open_items = n
     for f in out.values():
@@ -109,9 +157,9 @@ def _child_key(field: str, parent_path: str) -> Substr:
 def rollup(unit: Unit, day: date) -> dict:
     """The unit's figures and the same for each child, as the API and dashboard show them.
 
-    Summed in the database per child (three grouped reads over the unit's subtree: the day's
-    counters, the exempt people who did not report, the open ledger items), so the cost does not
-    grow with the number of units in Python.
+    Summed in the database per child (two grouped reads over the unit's subtree: the day's
+    counters and the open ledger items), so the cost does not grow with the number of units in
+    Python, nor with the number of people or exemptions.
     """
     open_day(day)
     path = unit.path
@@ -120,23 +168,12 @@ def rollup(unit: Unit, day: date) -> dict:
         UnitDay.objects.filter(day=day, unit__path__startswith=path)
         .annotate(k=_child_key("unit__path", path))
         .values("k")
-        .annotate(e=Sum("expected"), c=Sum("checked_in"), r=Sum("red"), y=Sum("yellow"))
+        .annotate(e=Sum("expected"), c=Sum("checked_in"), r=Sum("red"), y=Sum("yellow"), x=Sum("exempt"))
     )
     for row in counters:
         f = per_key[row["k"]]
         f.expected, f.checked_in, f.red, f.yellow = row["e"], row["c"], row["r"], row["y"]
-        f.abnormal = f.red + f.yellow
-    not_reported = ~Exists(reported_people(day).filter(person_id=OuterRef("person_id")))
-    exempt_ids = exempt_people(day).filter(not_reported).values("person_id")
-    exempt = (
-        placements_on(Unit.objects.all(), day)
-        .filter(person_id__in=exempt_ids, unit__path__startswith=path)
-        .annotate(k=_child_key("unit__path", path))
-        .values("k")
-        .annotate(n=Count("person_id", distinct=True))
-    )
-    for row in exempt:
-        per_key[row["k"]].exempt = row["n"]
+        f.abnormal, f.exempt = f.red + f.yellow, row["x"]
     for row in open_items_by_key(path, _child_key("unit__path", path)):
         per_key[row["k"]].open_items = row["n"]
     total = Figures()

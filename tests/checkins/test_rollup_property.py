@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.django import TestCase
 
-from fangkong.checkins.actions import CheckinData, add_exemption, submit_checkin
+from fangkong.checkins.actions import CheckinData, add_exemption, cancel_exemption, submit_checkin
 from fangkong.checkins.models import CheckIn, Exemption
 from fangkong.checkins.rollup import rollup
 from fangkong.org.actions import ActionError, person_leaves, rejoin_person, transfer_person
@@ -24,6 +24,7 @@ op = st.one_of(
     ),
     st.tuples(st.just("exempt"), st.integers(0, 7), st.integers(0, 3), st.integers(0, 2)),
     st.tuples(st.just("transfer"), st.integers(0, 7), st.integers(1, 3), st.integers(0, 2)),
+    st.tuples(st.just("cancel"), st.integers(0, 7)),
     st.tuples(st.just("leave"), st.integers(0, 7), st.integers(1, 3)),
     st.tuples(st.just("rejoin"), st.integers(0, 7), st.integers(1, 3), st.integers(0, 3)),
     # somebody reads the day in between: its counters are opened and must then follow every change
@@ -81,6 +82,9 @@ class RollupProperty(TestCase):
                     submit_checkin("test", p, data, source="proxy", now=at + timedelta(minutes=1))
                 elif o[0] == "exempt":
                     add_exemption("test", p, start=DAYS[o[2]], end=DAYS[min(3, o[2] + o[3])], reason="leave")
+                elif o[0] == "cancel":
+                    for ex in Exemption.objects.filter(person=p, cancelled_at=None)[:1]:
+                        cancel_exemption("test", ex)
                 elif o[0] == "transfer":
                     transfer_person(
                         "test", p, self.grids[(self.grids.index(p.unit) + o[3] + 1) % 4], DAYS[o[2]]
