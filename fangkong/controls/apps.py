@@ -1,3 +1,5 @@
+"""Risk levels and control plans."""
+
 from django.apps import AppConfig
 
 
@@ -5,3 +7,6 @@ class ControlsConfig(AppConfig):
     name = "fangkong.controls"
     label = "controls"
     verbose_name = "Risk levels and control plans"
+
+    def ready(self) -> None:
+        from . import generate  # noqa: F401  (registers the demo history)

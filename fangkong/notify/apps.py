@@ -1,3 +1,5 @@
+"""Notifications and reminders."""
+
 from django.apps import AppConfig
 
 
@@ -5,3 +7,9 @@ class NotifyConfig(AppConfig):
     name = "fangkong.notify"
     label = "notify"
     verbose_name = "Notifications and reminders"
+
+    def ready(self) -> None:
+        from . import generate  # noqa: F401  (history for `generate`)
+        from .jobs import register_builtin
+
+        register_builtin()

@@ -1,5 +1,5 @@
-"""Pages of the unit reports module."""
+"""Pages of the unit reports module (fangkong.reports.views)."""
 
-from django.urls import URLPattern
+from .views import urlpatterns
 
-urlpatterns: list[URLPattern] = []
+__all__ = ["urlpatterns"]

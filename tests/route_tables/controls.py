@@ -1,11 +1,86 @@
-"""Isolation table for the risk levels and control plans routes.
+"""Isolation table for the risk levels and control plans routes (see tests/test_isolation_routes.py).
 
-See tests/test_isolation_routes.py, and ledger.py for an example."""
+Regions are public reference data, so the region pages are group pages (404 below the group).
+`PUT /regions/{region_code}/risk` is for the group admin only (403 to anyone else, proved in
+tests/controls/test_api.py); the walk calls it with an invalid level so that every caller, whatever
+its role, gets 422 and it only proves the anonymous 401 — the walk's "rightful admin" for an API
+operation is always E1's enterprise admin, who must not set risk levels.
+"""
 
 from __future__ import annotations
 
+from typing import cast
+
 from .common import Call, Sample
 
-PARAMS: dict[str, Sample] = {}
-PAGES: dict[str, Call] = {}
-API: dict[tuple[str, str], Call] = {}
+MEASURE = "entry.temperature"
+
+
+def _with_evidence(code: str) -> str:
+    """The enterprise's first plan, its entry-screening measure attested with an evidence file."""
+    from django.core.files.base import ContentFile
+
+    from fangkong.controls import actions
+    from fangkong.controls.models import PlanMeasure
+    from fangkong.org.models import Unit
+
+    ent = Unit.objects.get(code=code)
+    pm = PlanMeasure.objects.filter(plan__enterprise=ent, plan__version=1, measure__code=MEASURE).first()
+    if pm is None:
+        actions.sync_plans("test", [ent])
+        pm = PlanMeasure.objects.get(plan__enterprise=ent, plan__version=1, measure__code=MEASURE)
+    if not pm.evidence:
+        actions.attest_measure("test", pm, state="done", evidence=ContentFile(b"photo", name="gate.jpg"))
+    return MEASURE
+
+
+class _LazyMeasure:
+    """A Sample whose measure has a plan and an evidence file made when first asked for."""
+
+    absent = "no.such_measure"
+
+    @property
+    def e1(self) -> str:
+        return _with_evidence("E1")
+
+    @property
+    def own(self) -> str:
+        return _with_evidence("E2")
+
+
+PARAMS: dict[str, Sample] = {
+    "region_code": Sample("110105", "999999", "420106"),
+    "measure": cast(Sample, _LazyMeasure()),
+    "version": Sample("1", "1", "1"),
+}
+
+PAGES: dict[str, Call] = {
+    "controls_home": Call(kind="own"),
+    "controls_regions": Call(kind="group"),
+    "controls_region_set": Call(
+        "POST", {"region": "110105", "level": "medium", "effective_from": "2026-03-01"}, kind="group"
+    ),
+    "controls_region_import": Call("POST", {}, kind="group"),
+    "controls_region": Call(kind="group"),
+    "controls_policy": Call(kind="group"),
+    "controls_policy_publish": Call("POST", {"attest_hours": "48"}, kind="group"),
+    "controls_operations": Call(),
+    "controls_rescreens": Call(),
+    "controls_plan": Call(),
+    "controls_attest": Call("POST", {"state": "done"}),
+    "controls_evidence": Call(),
+    "controls_status": Call("POST", {"status": "resumed"}),
+    "controls_project": Call("POST", {"name": "二期厂房", "investment": "1200", "status": "building"}),
+    "controls_override": Call(
+        "POST", {"level": "high", "reason": "聚集性病例", "expires_on": "2099-01-01"}, kind="group"
+    ),
+    "controls_override_cancel": Call("POST", {}, kind="group"),
+}
+
+API: dict[tuple[str, str], Call] = {
+    ("PUT", "/api/v1/regions/{region_code}/risk"): Call(
+        "PUT", {"level": "not-a-level", "effective_from": "2026-03-01"}, kind="group"
+    ),
+    ("GET", "/api/v1/units/{code}/controls"): Call(),
+    ("GET", "/api/v1/units/{code}/operations"): Call("GET", {"date": "2026-03-01"}),
+}

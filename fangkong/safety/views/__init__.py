@@ -1,0 +1,1 @@
+"""Safety and environment pages (one module per resource: incidents, inspections)."""
