@@ -14,7 +14,17 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/pip install -q -e '.[dev]'
 	@touch $@
 
-install: $(BIN)/.installed
+install: $(BIN)/.installed fangkong/static/vendor/echarts/echarts.min.js
+
+# Apache ECharts from the npm registry (package.json + package-lock.json), copied into the
+# git-ignored fangkong/static/vendor/ that Django serves; npm ci runs again only when the lockfile moves.
+node_modules/.package-lock.json: package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+fangkong/static/vendor/echarts/echarts.min.js: node_modules/.package-lock.json
+	mkdir -p $(@D)
+	cp node_modules/echarts/dist/echarts.min.js node_modules/echarts/LICENSE $(@D)/
 
 # Debian's chromium and a CJK font for the browser tests (Playwright drives /usr/bin/chromium; it
 # downloads no browser of its own). Skipped with a hint when not root; those tests then skip.

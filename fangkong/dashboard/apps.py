@@ -1,3 +1,5 @@
+"""Dashboard and bulletin."""
+
 from django.apps import AppConfig
 
 
@@ -5,3 +7,8 @@ class DashboardConfig(AppConfig):
     name = "fangkong.dashboard"
     label = "dashboard"
     verbose_name = "Dashboard and bulletin"
+
+    def ready(self) -> None:
+        from .jobs import register
+
+        register()

@@ -1,5 +1,5 @@
 """Pages of the dashboard and bulletin module."""
 
-from django.urls import URLPattern
+from .views import urlpatterns
 
-urlpatterns: list[URLPattern] = []
+__all__ = ["urlpatterns"]
