@@ -1,5 +1,5 @@
-"""Pages of the news column module."""
+"""Pages of the news column (see views.py)."""
 
-from django.urls import URLPattern
+from .views import urlpatterns
 
-urlpatterns: list[URLPattern] = []
+__all__ = ["urlpatterns"]

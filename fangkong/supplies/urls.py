@@ -1,5 +1,5 @@
-"""Pages of the supplies and donations module."""
+"""Pages of the supplies and donations module (see views.py)."""
 
-from django.urls import URLPattern
+from .views import urlpatterns
 
-urlpatterns: list[URLPattern] = []
+__all__ = ["urlpatterns"]
