@@ -34,7 +34,7 @@ from fangkong.lib.dates import business_day
 from fangkong.org.actions import ActionError
 from fangkong.org.models import Person, Region, Role, RoleGrant, Unit
 
-from . import queries
+from . import queries, signals
 from .items import ItemSpec, close_items, open_items, open_keys
 from .models import (
     RANK,
@@ -354,6 +354,8 @@ def set_region_levels(
             c.region.code,
             detail={"level": c.level, "effective_from": c.effective_from, "source": source, "was": before},
         )
+        if c.effective_from <= day:
+            signals.risk_changed.send(sender=RiskLevel, actor=actor, region=c.region, old=before, new=c.level)
         if c.level != Level.LOW and RANK[Level(c.level)] > RANK[Level(before)] and c.effective_from <= day:
             risen.append(row)
     plans = sync_plans(actor, ents, today=today)

@@ -13,4 +13,4 @@ class OverseasConfig(AppConfig):
     verbose_name = "Overseas projects"
 
     def ready(self) -> None:
-        from . import generate  # noqa: F401  (history for `fangkong generate` and `fangkong demo`)
+        from . import generate, hooks  # noqa: F401  (history for `generate`; controls' risk_changed)

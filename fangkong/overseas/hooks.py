@@ -9,9 +9,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
+from django.dispatch import receiver
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from fangkong.controls.signals import risk_changed
 from fangkong.ledger import actions as ledger
 from fangkong.ledger.models import Item, Kind
 from fangkong.org import access
@@ -99,3 +101,9 @@ def _notify(actor: Any, owner: Any, project: Project, item: Item) -> None:
         unit=project.enterprise,
         key=f"overseas.activation:{item.uid}",
     )
+
+
+@receiver(risk_changed, dispatch_uid="overseas.on_country_risk_changed")
+def _risk_changed(sender: Any, actor: Any, region: Region, old: str, new: str, **kwargs: Any) -> None:
+    if region.level == Region.Level.COUNTRY:
+        on_country_risk_changed(actor, region.code, old, new)

@@ -5,6 +5,7 @@ import io
 import openpyxl
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from fangkong.ledger.models import Event, Item, Kind, State
 from fangkong.org.actions import ActionError, create_token
@@ -161,3 +162,13 @@ def test_api_lists_projects_of_the_subtree(w):
     )
     outsider = Client(HTTP_AUTHORIZATION=f"Bearer {create_token('test', w.outsider)}")
     assert outsider.get("/api/v1/units/E1/projects").status_code == 404
+
+
+def test_the_group_raising_a_countrys_level_activates_its_projects_plans(w):
+    p = project(w, owner=w.tracker)
+    c = Client(HTTP_AUTHORIZATION=f"Bearer {create_token('test', w.group_admin)}")
+    body = {"level": "high", "effective_from": timezone.localdate().isoformat()}
+    resp = c.put("/api/v1/regions/PK/risk", body, content_type="application/json")
+    assert resp.status_code == 200, resp.content
+    item = activations().get()
+    assert item.detail["project"] == str(p.uid) and item.detail["to"] == "high" and item.owner == w.tracker
