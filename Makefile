@@ -19,6 +19,9 @@ install: $(BIN)/.installed fangkong/static/vendor/echarts/echarts.min.js
 # Apache ECharts from the npm registry (package.json + package-lock.json), copied into the
 # git-ignored fangkong/static/vendor/ that Django serves; npm ci runs again only when the lockfile moves.
 node_modules/.package-lock.json: package-lock.json
+	@command -v npm >/dev/null || [ "$$(id -u)" != 0 ] || (apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null)
+	@command -v npm >/dev/null || { echo "install: npm is needed for the dashboard's charts: apt-get install nodejs npm"; exit 1; }
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
@@ -29,11 +32,11 @@ fangkong/static/vendor/echarts/echarts.min.js: node_modules/.package-lock.json
 # Debian's chromium and a CJK font for the browser tests (Playwright drives /usr/bin/chromium; it
 # downloads no browser of its own). Skipped with a hint when not root; those tests then skip.
 browser-deps:
-	@if [ -x /usr/bin/chromium ] && [ -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ]; then :; \
+	@if [ -x /usr/bin/chromium ] && [ -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] && command -v pdftotext >/dev/null; then :; \
 	elif [ "$$(id -u)" = 0 ]; then \
-	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei) >/dev/null \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei poppler-utils) >/dev/null \
 	  || echo "browser-deps: apt-get failed; browser tests will skip"; \
-	else echo "browser-deps: run 'sudo apt-get install chromium fonts-wqy-microhei' for the browser tests"; fi
+	else echo "browser-deps: run 'sudo apt-get install chromium fonts-wqy-microhei poppler-utils' for the browser and PDF tests"; fi
 
 ## make demo: virtualenv, install, migrate, load the demo group, serve on 127.0.0.1:$(PORT)
 demo: install
