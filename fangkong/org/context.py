@@ -13,9 +13,15 @@ def nav(request: HttpRequest) -> dict[str, object]:
     if user is None or not user.is_authenticated:
         return {}
     roles = {role for role, _ in access.roles_of(user)}
+    root = user.is_superuser
+    admin = bool(roles & access.ADMIN_ROLES) or root
+    board = admin or Role.GRID_LEADER in roles
     return {
-        # The caller's role names, for module links in the header ({% if "group_admin" in nav_roles %}).
+        # The caller's role names, and which module links the header shows.
         "nav_roles": roles,
+        "nav_admin": admin,
+        "nav_board": board,
+        "nav_safety": board or Role.INSPECTOR in roles,
         "nav_checkin": Person.objects.filter(user_id=user.pk, status=Person.Status.ACTIVE).exists(),
         "nav_ledger": bool(roles - {Role.EMPLOYEE, Role.INSPECTOR}) or user.is_superuser,
     }
