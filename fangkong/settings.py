@@ -2,9 +2,11 @@
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp import constants as csp_constants
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -29,6 +31,9 @@ def _development_secret_key() -> str:
 
 
 DEBUG = _env_bool("DEBUG", False)
+# In production the key comes from the environment: `fangkong check --deploy` fails without it
+# (fangkong.security.checks). The generated key under var/ is for development and the demo.
+SECRET_KEY_FROM_ENV = bool(os.environ.get("SECRET_KEY"))
 SECRET_KEY = os.environ.get("SECRET_KEY") or _development_secret_key()
 ALLOWED_HOSTS = [h for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h]
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
@@ -40,10 +45,13 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "axes",
+    "csp",
     "django_htmx",
     "ninja",
     "django_tasks",
     "django_tasks_db",
+    "fangkong.security",
     "fangkong.audit",
     "fangkong.org",
     "fangkong.checkins",
@@ -65,14 +73,24 @@ BENCH_VIEWS = _env_bool("FANGKONG_BENCH_VIEWS", False)
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Oversize bodies are refused before anything reads them (fangkong.security.middleware).
+    "fangkong.security.middleware.RequestSizeLimitMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "fangkong.security.middleware.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Idle and absolute session timeouts; a disabled account's session ends on its next request.
+    "fangkong.security.middleware.SessionGuardMiddleware",
+    # Person look-ups (roster pages, the people API) are counted per account: 429 past the limit.
+    "fangkong.security.middleware.LookupRateLimitMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Sign-in lockout (django-axes) turns a locked-out attempt into the lockout page; must be last.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "fangkong.urls"
@@ -118,6 +136,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+# django-axes first: it refuses a locked-out account before the password is even checked.
+AUTHENTICATION_BACKENDS = [
+    "fangkong.security.backends.LockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -135,17 +158,90 @@ STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns on every requ
 STATICFILES_DIRS = [BASE_DIR / "static"]
 WHITENOISE_USE_FINDERS = True
 
+# --- web security (docs/security.md) -------------------------------------------------------------
+# FANGKONG_HTTPS=1: the site is served over HTTPS (directly or behind a proxy): secure cookies, HSTS
+# and a redirect of plain HTTP. SECURE_COOKIES is the older name of the same switch.
+HTTPS = _env_bool("FANGKONG_HTTPS", _env_bool("SECURE_COOKIES", False))
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = _env_bool("SECURE_COOKIES", False)
-CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
+SESSION_COOKIE_SAMESITE = "Lax"
 # The CSRF secret lives in the session: the H5 page leaves no cookie but the session's.
 CSRF_USE_SESSIONS = True
+SECURE_SSL_REDIRECT = _env_bool("FANGKONG_SSL_REDIRECT", HTTPS)
+# Behind a proxy that terminates TLS and sets X-Forwarded-Proto (and strips it from clients).
+if _env_bool("FANGKONG_PROXY_SSL_HEADER", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_HSTS_SECONDS = int(os.environ.get("FANGKONG_HSTS_SECONDS", str(365 * 24 * 3600 if HTTPS else 0)))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = _env_bool("FANGKONG_HSTS_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = _env_bool("FANGKONG_HSTS_PRELOAD", False)
+SILENCED_SYSTEM_CHECKS = []
+if not SECURE_HSTS_PRELOAD:
+    # Preloading is a decision for the whole domain, taken by its owner (docs/security.md).
+    SILENCED_SYSTEM_CHECKS.append("security.W021")
+# The lockout is per account, not per address: a whole factory signs in from one NAT address, and
+# five typos there must not lock everyone out. Axes warns about that choice (docs/security.md).
+SILENCED_SYSTEM_CHECKS.append("axes.W006")
+if HTTPS and not SECURE_SSL_REDIRECT:
+    # FANGKONG_SSL_REDIRECT=0: the TLS proxy in front redirects plain HTTP itself.
+    SILENCED_SYSTEM_CHECKS.append("security.W008")
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# Scripts only from our own static files (a template needing an inline script uses
+# nonce="{{ request.csp_nonce }}"); inline styles are allowed: htmx injects its indicator style.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'", csp_constants.NONCE],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
-# Uploads: refuse anything bigger before parsing (see fangkong.lib.xlsx).
+# Sessions: an idle timeout (sliding) and an absolute one counted from sign-in
+# (fangkong.security.middleware.SessionGuardMiddleware).
+SESSION_IDLE_TIMEOUT = int(os.environ.get("FANGKONG_SESSION_IDLE_SECONDS", str(30 * 60)))
+SESSION_ABSOLUTE_TIMEOUT = int(os.environ.get("FANGKONG_SESSION_MAX_SECONDS", str(12 * 3600)))
+SESSION_COOKIE_AGE = SESSION_ABSOLUTE_TIMEOUT
+
+# Sign-in lockout (django-axes): this many failed sign-ins of one account lock it for a while.
+AXES_ENABLED = _env_bool("FANGKONG_LOCKOUT", True)
+AXES_FAILURE_LIMIT = int(os.environ.get("FANGKONG_LOCKOUT_FAILURES", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("FANGKONG_LOCKOUT_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "security/locked.html"
+AXES_VERBOSE = False
+
+# Person look-ups (roster pages and export, the people API): at most LIMIT per account per WINDOW
+# seconds, then 429 with Retry-After. Counted in the cache: set FANGKONG_CACHE_DIR to share the
+# counters between server processes on one machine.
+LOOKUP_RATE_LIMIT = int(os.environ.get("FANGKONG_LOOKUP_LIMIT", "60"))
+LOOKUP_RATE_WINDOW = int(os.environ.get("FANGKONG_LOOKUP_WINDOW", "60"))
+LOOKUP_RATE_LIMITED_VIEWS = {"roster", "roster_export", "api:unit_people"}
+CACHES = {
+    "default": (
+        {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": os.environ["FANGKONG_CACHE_DIR"],
+        }
+        if os.environ.get("FANGKONG_CACHE_DIR")
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "fangkong"}
+    )
+}
+
+# Uploads: refuse anything bigger before parsing (see fangkong.lib.xlsx). A request body over
+# MAX_REQUEST_BYTES is refused with 413 before it is read (fangkong.security.middleware).
 IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", str(50 * 1024 * 1024)))
+MAX_REQUEST_BYTES = int(os.environ.get("MAX_REQUEST_BYTES", str(IMPORT_MAX_BYTES + 1024 * 1024)))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 

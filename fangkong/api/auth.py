@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from django.http import HttpRequest
 from django.utils import timezone
@@ -14,13 +15,28 @@ from fangkong.org.models import ApiToken
 _TOUCH_EVERY = timedelta(minutes=5)
 
 
+def _live_token(token: str) -> ApiToken | None:
+    """The token, if it is neither revoked nor held by a disabled account."""
+    return (
+        ApiToken.objects.select_related("user")
+        .filter(digest=token_digest(token), revoked_at__isnull=True, user__is_active=True)
+        .first()
+    )
+
+
+def bearer_user(request: HttpRequest) -> Any:
+    """The account behind the request's `Authorization: Bearer` token, or None (for middleware that
+    runs before the API authenticates, e.g. the look-up rate limit)."""
+    scheme, _, token = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    found = _live_token(token.strip())
+    return found.user if found is not None else None
+
+
 class BearerAuth(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str):
-        found = (
-            ApiToken.objects.select_related("user")
-            .filter(digest=token_digest(token), revoked_at__isnull=True, user__is_active=True)
-            .first()
-        )
+        found = _live_token(token)
         if found is None:
             return None
         now = timezone.now()

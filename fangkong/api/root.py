@@ -1,5 +1,8 @@
 """The JSON API under /api/v1/: one module per resource, named like the app it serves."""
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
+from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 
 from .auth import BearerAuth, SessionAuth
@@ -11,6 +14,15 @@ api = NinjaAPI(
     auth=[BearerAuth(), SessionAuth()],
     urls_namespace="api",
 )
+
+
+@api.exception_handler(RequestDataTooBig)
+def _body_too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    """A JSON body over DATA_UPLOAD_MAX_MEMORY_SIZE: 413 naming the body, not Django's 400 page."""
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE // 1024 // 1024
+    message = f"the request body is too big (at most {limit} MB): send fewer items per request"
+    return api.create_response(request, {"detail": [{"field": "body", "message": message}]}, status=413)
+
 
 from . import (  # noqa: E402  (each module registers its routes on its router)
     checkins,

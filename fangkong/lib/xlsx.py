@@ -19,6 +19,7 @@ from typing import IO, Any
 
 import openpyxl
 import openpyxl.xml
+from defusedxml import DefusedXmlException
 from openpyxl.utils.exceptions import InvalidFileException
 
 MAX_UNCOMPRESSED = 200 * 1024 * 1024
@@ -34,6 +35,13 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 EXTENSIONS = (".xlsx", ".csv")
 
 Row = tuple[str, int, dict[str, Any]]
+
+# defusedxml refuses any DTD entity (billion laughs, quadratic blow-up) and external entity or DTD
+# (XXE) before it is expanded or fetched.
+XML_ATTACK = (
+    "the workbook declares XML entities or an external DTD (a possible XML bomb or external-entity "
+    "attack): refused. Save it again from Excel or WPS as .xlsx"
+)
 
 
 class UploadRefused(ValueError):
@@ -175,7 +183,11 @@ def _xlsx_rows(fileobj: IO[bytes]) -> Iterator[Row]:
     assert openpyxl.xml.DEFUSEDXML, "defusedxml must be installed to read uploaded workbooks"
     try:
         workbook = openpyxl.load_workbook(fileobj, read_only=True, data_only=True)
+    except DefusedXmlException:
+        raise UploadRefused(XML_ATTACK) from None
     except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
+        if isinstance(exc.__cause__ or exc.__context__, DefusedXmlException):
+            raise UploadRefused(XML_ATTACK) from None  # openpyxl wraps it in a ValueError
         raise UploadRefused(
             f"the workbook cannot be opened ({type(exc).__name__}): save it again as .xlsx"
         ) from None
@@ -197,6 +209,8 @@ def _xlsx_rows(fileobj: IO[bytes]) -> Iterator[Row]:
                     yield ws.title, number, row
     except UploadRefused:
         raise
+    except DefusedXmlException:
+        raise UploadRefused(XML_ATTACK) from None
     except (zipfile.BadZipFile, EOFError, OSError, ValueError, KeyError) as exc:
         raise UploadRefused(
             f"the workbook is damaged ({type(exc).__name__}): save it again as .xlsx"

@@ -1,0 +1,206 @@
+"""Request-level guards: body size, no-store caching, session timeouts, person look-up rate limits."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import SESSION_KEY, logout
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
+from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.utils.cache import patch_cache_control
+from django.utils.translation import gettext as _
+
+GetResponse = Callable[[HttpRequest], HttpResponseBase]
+
+API_PREFIX = "/api/"
+
+# Session keys: when the session was signed in, and when it was last seen (epoch seconds).
+STARTED = "_fk_started"
+SEEN = "_fk_seen"
+# "Last seen" is written at most this often: a session save on every request costs a write each.
+TOUCH_EVERY = 60
+
+
+def clock() -> float:
+    """Now, in epoch seconds (one place for tests to move time)."""
+    return time.time()
+
+
+def _is_api(request: HttpRequest) -> bool:
+    return request.path_info.startswith(API_PREFIX)
+
+
+class RequestSizeLimitMiddleware:
+    """413 for a body declared bigger than MAX_REQUEST_BYTES, before any byte of it is read.
+
+    Nothing is parsed, spooled to a temporary file or kept in memory. (Django reads at most
+    CONTENT_LENGTH bytes, so a body without one is read as empty.) Non-file bodies are further
+    limited by DATA_UPLOAD_MAX_MEMORY_SIZE when they are read.
+    """
+
+    def __init__(self, get_response: GetResponse):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        limit = settings.MAX_REQUEST_BYTES
+        if length > limit:
+            return too_big(request, length, limit)
+        return self.get_response(request)
+
+
+def _megabytes(n: int) -> str:
+    return f"{n / 1024 / 1024:.0f}"
+
+
+def too_big(request: HttpRequest, length: int, limit: int) -> HttpResponse:
+    message = _("The request is too big (%(size)s MB, at most %(limit)s MB): split the file.") % {
+        "size": _megabytes(length),
+        "limit": _megabytes(limit),
+    }
+    if _is_api(request):
+        return JsonResponse({"detail": [{"field": "body", "message": message}]}, status=413)
+    # The session and user are not loaded yet: a page of its own, not one extending base.html.
+    body = render_to_string("security/refused.html", {"title": _("Too big"), "message": message})
+    return HttpResponse(body, status=413)
+
+
+class NoStoreMiddleware:
+    """`Cache-Control: no-store` on every response that may carry personal data.
+
+    Signed-in pages and every API answer are never kept by a browser or a proxy (a shared phone, a
+    shared office PC, a corporate proxy). Static files are served by whitenoise before this runs.
+    """
+
+    def __init__(self, get_response: GetResponse):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        personal = (
+            _is_api(request)
+            or "HTTP_AUTHORIZATION" in request.META
+            or (user is not None and user.is_authenticated)
+        )
+        if personal or "Cache-Control" not in response:
+            patch_cache_control(response, no_store=True, private=True)
+        return response
+
+
+def start_session_clock(sender: Any, request: HttpRequest, user: Any, **kwargs: Any) -> None:
+    """On sign-in (connected to user_logged_in): the absolute and idle clocks start now."""
+    session = getattr(request, "session", None)
+    if session is not None:
+        now = int(clock())
+        session[STARTED] = now
+        session[SEEN] = now
+
+
+class SessionGuardMiddleware:
+    """Ends a session that idled past SESSION_IDLE_TIMEOUT, lived past SESSION_ABSOLUTE_TIMEOUT, or
+    belongs to an account that was disabled (or deleted) since it signed in.
+
+    The idle clock slides: every request moves it (written at most once a minute).
+    """
+
+    def __init__(self, get_response: GetResponse):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        session = request.session
+        if SESSION_KEY in session:
+            if not request.user.is_authenticated:
+                # Django no longer resolves the account (is_active False, deleted, password
+                # changed): drop the session itself, not only this request's user.
+                session.flush()
+            else:
+                self._check_clocks(request)
+        return self.get_response(request)
+
+    def _check_clocks(self, request: HttpRequest) -> None:
+        session = request.session
+        now = int(clock())
+        started = session.get(STARTED)
+        seen = session.get(SEEN)
+        if not isinstance(started, int) or not isinstance(seen, int):
+            session[STARTED] = session[SEEN] = now  # a session from before these clocks
+            return
+        if now - started >= settings.SESSION_ABSOLUTE_TIMEOUT or now - seen >= settings.SESSION_IDLE_TIMEOUT:
+            logout(request)  # flushes the session; this request goes on as anonymous
+            return
+        if now - seen >= TOUCH_EVERY:
+            session[SEEN] = now
+
+
+def _account_key(request: HttpRequest) -> str | None:
+    """Who is looking people up: the signed-in account, or the account behind a bearer token.
+
+    The account's creation time is part of the key, so an account id reused after a deletion never
+    inherits the previous holder's count.
+    """
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        from fangkong.api.auth import bearer_user
+
+        user = bearer_user(request)
+    if user is None:
+        return None  # anonymous: the view refuses it anyway
+    return f"{user.pk}.{int(user.date_joined.timestamp())}"
+
+
+class LookupRateLimitMiddleware:
+    """At most LOOKUP_RATE_LIMIT person look-ups per account per LOOKUP_RATE_WINDOW seconds.
+
+    The views are named in LOOKUP_RATE_LIMITED_VIEWS (URL names). Past the limit: 429 with
+    Retry-After (seconds until the window ends). A fixed window counted in Django's cache.
+    """
+
+    def __init__(self, get_response: GetResponse):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        return self.get_response(request)
+
+    def process_view(
+        self, request: HttpRequest, view_func: Any, view_args: Any, view_kwargs: Any
+    ) -> HttpResponseBase | None:
+        match = request.resolver_match
+        limit, window = settings.LOOKUP_RATE_LIMIT, settings.LOOKUP_RATE_WINDOW
+        if match is None or limit <= 0 or match.view_name not in settings.LOOKUP_RATE_LIMITED_VIEWS:
+            return None
+        account = _account_key(request)
+        if account is None:
+            return None
+        now = clock()
+        slot = int(now // window)
+        key = f"fangkong:lookups:{account}:{slot}"
+        cache.add(key, 0, timeout=window + 1)
+        try:
+            count = cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.set(key, 1, timeout=window + 1)
+            count = 1
+        if count <= limit:
+            return None
+        retry_after = max(1, int((slot + 1) * window - now + 0.999))
+        return too_many(request, retry_after)
+
+
+def too_many(request: HttpRequest, retry_after: int) -> HttpResponse:
+    message = _("Too many look-ups of people: try again in %(seconds)s seconds.") % {"seconds": retry_after}
+    response: HttpResponse
+    if _is_api(request):
+        response = JsonResponse({"detail": message}, status=429)
+    else:
+        response = render(request, "security/too_many.html", {"message": message}, status=429)
+    response["Retry-After"] = str(retry_after)
+    return response
