@@ -154,6 +154,22 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", VAR_DIR / "static"))
+# Uploaded evidence (control measures, inspection findings): served only by scoped views, never
+# as static files. Back it up with the database (docs/operations.md).
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
+
+# --- notifications (docs/notify.md) ---------------------------------------------------------------
+# The site's address, so links in e-mail and group-chat messages are absolute (unset: paths).
+FANGKONG_BASE_URL = os.environ.get("FANGKONG_BASE_URL", "").rstrip("/")
+# Time between the rungs of the escalation ladder of an overdue ledger item.
+NOTIFY_ESCALATION_HOURS = float(os.environ.get("NOTIFY_ESCALATION_HOURS", "4"))
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = _env_bool("EMAIL_USE_TLS", False)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "fangkong@localhost")
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns on every request without it
 STATICFILES_DIRS = [BASE_DIR / "static"]
 WHITENOISE_USE_FINDERS = True

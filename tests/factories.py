@@ -128,3 +128,17 @@ def world() -> World:
         employee=employee,
         outsider=user("outsider", Role.ENTERPRISE_ADMIN, e2),
     )
+
+
+def reload_shipped_data() -> None:
+    """Put back the rows that migrations ship (regions, report types, supply items): a transactional
+    test's flush empties every table, and the next transactional test expects them."""
+    from fangkong.org.models import Region
+    from fangkong.org.regions import load_regions
+    from fangkong.reports.defaults import load_defaults
+    from fangkong.supplies.catalogue import load_items
+    from fangkong.supplies.models import SupplyItem
+
+    load_regions(Region)
+    load_defaults()
+    load_items(SupplyItem)

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-from tests.factories import World, world
+from tests.factories import World, reload_shipped_data, world
 
 CHROMIUM = Path("/usr/bin/chromium")
 # Without the networking flags chromium tries to reach outside hosts at start and stalls.
@@ -141,10 +141,7 @@ def desktop(request, browser, live_server):
 @pytest.fixture
 def w(transactional_db, live_server) -> Iterator[World]:
     """The personas, committed so that the live server's thread sees them."""
-    from fangkong.org.models import Region
-    from fangkong.org.regions import load_regions
-
-    load_regions(Region)  # the migration's rows are gone after the previous test's flush
+    reload_shipped_data()  # the migrations' rows are gone after the previous test's flush
     yield world()
     _empty_audit_log()
 
