@@ -13,15 +13,14 @@ def recount(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('checkins', '0003_openday_unitday_expected'),
+        ("checkins", "0003_openday_unitday_expected"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='unitday',
-            name='exempt',
+            model_name="unitday",
+            name="exempt",
             field=models.IntegerField(default=0),
         ),
         migrations.RunPython(recount, migrations.RunPython.noop),
