@@ -1,5 +1,6 @@
-"""Every change of the controls module: risk levels, overrides, the policy, plans and attestations,
-re-screening, operating status and key projects. Each is one transaction with its audit rows.
+"""Every change of the controls module's levels and plans: risk levels, overrides, the policy, plans
+and attestations (re-screening is in rescreen.py, operating status and key projects in
+operating.py). Each is one transaction with its audit rows.
 
 A change of an enterprise's level or of the policy makes new plan versions at once, in the same
 transaction (`sync_plans`, set-based: one pass for hundreds of enterprises): measures added become
@@ -13,37 +14,30 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, transaction
-from django.db.models import Q, TextField
-from django.db.models.functions import Cast
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fangkong.audit.actions import actor_name, record
-from fangkong.checkins.models import CheckIn
 from fangkong.ledger import actions as ledger
-from fangkong.ledger.hooks import default_owner
 from fangkong.ledger.models import Kind
 from fangkong.lib.dates import business_day
 from fangkong.org.actions import ActionError
-from fangkong.org.models import Person, Region, Role, RoleGrant, Unit
+from fangkong.org.models import Region, Role, RoleGrant, Unit
 
-from . import queries, signals
+from . import queries, rescreen, signals
 from .items import ItemSpec, close_items, open_items, open_keys
 from .models import (
     RANK,
     Aspect,
     ControlPlan,
-    KeyProject,
     Level,
     Measure,
-    OperatingStatus,
     Override,
     PlanMeasure,
     PolicyVersion,
@@ -53,8 +47,6 @@ from .models import (
 
 log = logging.getLogger(__name__)
 
-RESCREEN_DAYS = 14
-RESCREEN_DUE_HOURS = 24
 EVIDENCE_MAX_BYTES = 10 * 1024 * 1024
 EVIDENCE_TYPES = (".pdf", ".jpg", ".jpeg", ".png", ".webp", ".heic", ".docx", ".xlsx", ".txt")
 
@@ -361,7 +353,7 @@ def set_region_levels(
     plans = sync_plans(actor, ents, today=today)
     rescreened: list[RescreenEntry] = []
     for row in risen:
-        rescreened += rescreen(actor, row, day)
+        rescreened += rescreen.rescreen(actor, row, day)
     return RiskOutcome(rows, plans, rescreened)
 
 
@@ -568,172 +560,3 @@ def open_overdue(now: datetime | None = None, actor: Any = "system") -> int:
         for code, n in sorted(by_unit.items()):
             record(actor, "controls.overdue", "enterprise", code, unit_code=code, detail={"items_opened": n})
     return len(opened)
-
-
-# --- re-screening -------------------------------------------------------------------------------
-
-
-def rescreen_candidates(region: Region, day: date) -> dict[int, list[dict[str, str]]]:
-    """People (active) whose current check-ins of the 14 days up to `day` name the region or a
-    sub-region of it (as location or among the places visited), with those check-ins."""
-    prefix = queries.region_prefix(region)
-    first = day - timedelta(days=RESCREEN_DAYS - 1)
-    rows = (
-        CheckIn.objects.filter(
-            current=True, day__gte=first, day__lte=day, person__status=Person.Status.ACTIVE
-        )
-        .annotate(visited_text=Cast("visited", TextField()))
-        .filter(Q(location__startswith=prefix) | Q(visited_text__contains=f'"{prefix}'))
-        .values_list("id", "person_id", "day", "location", "visited")
-        .order_by("person_id", "day")
-    )
-    found: dict[int, list[dict[str, str]]] = defaultdict(list)
-    for pk, person_id, d, location, visited in rows.iterator(chunk_size=5000):
-        named = [
-            c for c in [location, *(visited or [])] if isinstance(c, str) and queries.names_region(c, region)
-        ]
-        if named:
-            found[person_id].append({"id": str(pk), "day": d.isoformat(), "code": named[0]})
-    return found
-
-
-def rescreen(actor: Any, risk: RiskLevel, day: date) -> list[RescreenEntry]:
-    """List, per enterprise, the people whose recent check-ins name a region that rose to medium or
-    high, each with a yellow card; at high, each also gets a re-screening ledger item (rule in
-    docs/controls.md)."""
-    region = risk.region
-    found = rescreen_candidates(region, day)
-    if not found:
-        return []
-    people = {p.pk: p for p in Person.objects.filter(pk__in=list(found)).select_related("unit")}
-    entries = [
-        RescreenEntry(
-            risk=risk,
-            region=region,
-            level=risk.level,
-            person=people[pid],
-            enterprise_id=people[pid].enterprise_id,
-            unit=people[pid].unit,
-            checkins=refs,
-        )
-        for pid, refs in found.items()
-    ]
-    with transaction.atomic():
-        RescreenEntry.objects.bulk_create(entries, batch_size=500)
-        items: dict[str, Any] = {}
-        if risk.level == Level.HIGH:
-            owners: dict[int, Any] = {}
-            specs = []
-            due = timezone.now() + timedelta(hours=RESCREEN_DUE_HOURS)
-            for e in entries:
-                if e.unit_id not in owners:
-                    owners[e.unit_id] = default_owner(e.unit)
-                specs.append(
-                    ItemSpec(
-                        kind=Kind.RISK_RESCREEN,
-                        key=f"rescreen:{e.person.pk}:{region.code}",
-                        unit=e.unit,
-                        person=e.person,
-                        title=_("%(name)s (%(no)s): re-screen, check-ins name %(region)s (now high risk)")
-                        % {"name": e.person.name, "no": e.person.employee_no, "region": region.name},
-                        due_at=due,
-                        owner=owners[e.unit_id],
-                        detail={
-                            "region": region.code,
-                            "level": risk.level,
-                            "days": [r["day"] for r in e.checkins],
-                        },
-                    )
-                )
-            open_items(actor, specs)
-            items = open_keys(Kind.RISK_RESCREEN, [s.key for s in specs])
-            for e in entries:
-                e.item = items.get(f"rescreen:{e.person.pk}:{region.code}")
-            RescreenEntry.objects.bulk_update(entries, ["item"], batch_size=500)
-        per_enterprise: dict[int, int] = defaultdict(int)
-        for e in entries:
-            per_enterprise[e.enterprise_id] += 1
-        codes = dict(Unit.objects.filter(pk__in=list(per_enterprise)).values_list("pk", "code"))
-        for pk, n in sorted(per_enterprise.items()):
-            record(
-                actor,
-                "controls.rescreen",
-                "region",
-                region.code,
-                unit_code=codes[pk],
-                detail={"level": risk.level, "people": n, "items": risk.level == Level.HIGH},
-            )
-    return entries
-
-
-# --- operating status and key projects ----------------------------------------------------------
-
-
-@transaction.atomic
-def set_operating_status(
-    actor: Any, enterprise: Unit, *, status: str, effective_from: date, reason: str = ""
-) -> OperatingStatus:
-    if enterprise.kind != Unit.Kind.ENTERPRISE:
-        raise ActionError("only an enterprise has an operating status", "unit")
-    if status not in OperatingStatus.Status.values:
-        raise ActionError(f"must be one of {', '.join(OperatingStatus.Status.values)}", "status")
-    reason = reason.strip()[:200]
-    if status == OperatingStatus.Status.SUSPENDED and not reason:
-        raise ActionError("say why the enterprise is suspended", "reason")
-    row = OperatingStatus.objects.create(
-        enterprise=enterprise,
-        status=status,
-        effective_from=effective_from,
-        reason=reason,
-        set_by=actor_name(actor),
-    )
-    record(
-        actor,
-        "controls.status",
-        "enterprise",
-        enterprise.code,
-        unit_code=enterprise.code,
-        detail={"status": status, "effective_from": effective_from, "reason": reason},
-    )
-    return row
-
-
-@transaction.atomic
-def save_project(
-    actor: Any,
-    enterprise: Unit,
-    *,
-    name: str,
-    investment: str | Decimal,
-    status: str,
-    note: str = "",
-    project: KeyProject | None = None,
-) -> KeyProject:
-    name = name.strip()
-    if not name:
-        raise ActionError("a project needs a name", "name")
-    try:
-        amount = Decimal(str(investment).strip()).quantize(Decimal("0.01"))
-    except InvalidOperation:
-        raise ActionError("not a number (10 000 CNY)", "investment") from None
-    if amount < 0 or amount >= Decimal("1e12"):
-        raise ActionError("must be between 0 and 999 999 999 999", "investment")
-    if status not in KeyProject.Status.values:
-        raise ActionError(f"must be one of {', '.join(KeyProject.Status.values)}", "status")
-    p = project or KeyProject(enterprise=enterprise)
-    p.name, p.investment, p.status, p.note = name[:120], amount, status, note.strip()[:200]
-    p.updated_by, p.updated_at = actor_name(actor), timezone.now()
-    try:
-        with transaction.atomic():
-            p.save()
-    except IntegrityError:
-        raise ActionError("the enterprise already has a project of that name", "name") from None
-    record(
-        actor,
-        "controls.project",
-        "key_project",
-        p.pk,
-        unit_code=enterprise.code,
-        detail={"name": p.name, "status": status, "investment": str(amount)},
-    )
-    return p

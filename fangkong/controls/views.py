@@ -28,7 +28,7 @@ from fangkong.org.actions import ActionError
 from fangkong.org.imports.base import ImportRefused
 from fangkong.org.models import Region, Role, Unit
 
-from . import actions, imports, queries
+from . import actions, imports, operating, queries
 from .models import (
     Aspect,
     ControlPlan,
@@ -268,7 +268,7 @@ def set_status(request: HttpRequest, code: str) -> HttpResponse:
             request, ent, status=400, form="status", error=("effective_from", _("not a date"))
         )
     try:
-        actions.set_operating_status(
+        operating.set_operating_status(
             request.user, ent, status=p.get("status", ""), effective_from=day, reason=p.get("reason", "")
         )
     except ActionError as exc:
@@ -284,7 +284,7 @@ def save_project(request: HttpRequest, code: str) -> HttpResponse:
     p = request.POST
     existing = KeyProject.objects.filter(enterprise=ent, name=p.get("name", "").strip()).first()
     try:
-        actions.save_project(
+        operating.save_project(
             request.user,
             ent,
             name=p.get("name", ""),

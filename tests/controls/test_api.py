@@ -6,7 +6,7 @@ from datetime import date
 
 from django.test import Client
 
-from fangkong.controls import actions
+from fangkong.controls import operating
 from fangkong.controls.models import ControlPlan, RiskLevel
 from fangkong.org.actions import create_token
 
@@ -57,10 +57,10 @@ def test_put_risk_refuses_everyone_but_the_group_admin_and_bad_input(w):
 
 
 def test_operations_counts_and_names_those_not_resumed(w):
-    actions.set_operating_status(
+    operating.set_operating_status(
         w.group_admin, w.e2, status="suspended", effective_from=DAY, reason="停产检修"
     )
-    actions.set_operating_status(w.group_admin, w.e1, status="resumed", effective_from=DAY)
+    operating.set_operating_status(w.group_admin, w.e1, status="resumed", effective_from=DAY)
     ops = bearer(w.group_admin).get("/api/v1/units/G/operations", {"date": "2026-03-02"}).json()
     assert (ops["enterprises"], ops["resumed"], ops["rate"]) == (2, 1, 50.0)
     assert ops["children"][0]["code"] == "S1" and ops["children"][0]["resumed"] == 1

@@ -6,7 +6,7 @@ from datetime import date
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
-from fangkong.controls import actions, queries
+from fangkong.controls import actions, operating, queries
 from fangkong.controls.models import ControlPlan, PolicyVersion, RiskLevel
 
 
@@ -46,7 +46,7 @@ def test_import_reports_every_bad_row_and_saves_nothing(w):
 
 
 def test_group_drills_down_to_the_enterprises_not_resumed(w):
-    actions.set_operating_status(
+    operating.set_operating_status(
         w.outsider, w.e2, status="suspended", effective_from=date(2020, 1, 1), reason="设备检修"
     )
     c = client_for(w.group_admin)

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.django import TestCase
 
 from fangkong.checkins.models import CheckIn
-from fangkong.controls import actions, queries
+from fangkong.controls import actions, queries, rescreen
 from fangkong.controls.models import RESUMED_STATUSES, OperatingStatus, RescreenEntry
 from fangkong.ledger.models import Item, Kind
 from fangkong.org.models import Region, Unit
@@ -82,7 +82,7 @@ class RescreenProperty(TestCase):
         risk = actions.RiskLevel.objects.create(
             region=region, level=level, effective_from=TODAY, source="api", set_by="t"
         )
-        entries = actions.rescreen("test", risk, TODAY)
+        entries = rescreen.rescreen("test", risk, TODAY)
         assert {e.person_id for e in entries} == expected
         items = Item.objects.filter(kind=Kind.RISK_RESCREEN)
         assert {i.person_id for i in items} == (expected if level == "high" else set())

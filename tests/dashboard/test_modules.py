@@ -15,7 +15,7 @@ def _pct(part, whole):
 
 @pytest.mark.django_db
 def test_reporting_operations_and_incidents_equal_their_apis(w):
-    from fangkong.controls.actions import set_operating_status
+    from fangkong.controls.operating import set_operating_status
     from fangkong.reports.actions import submit_report
     from fangkong.reports.queries import report_type
     from fangkong.safety.actions import report_incident
