@@ -130,8 +130,7 @@ def _recount_exempt(person: Person, first: date, last: date) -> None:
         .filter(Q(end__isnull=True) | Q(end__gt=first))
         .values_list("unit_id", flat=True)
     )
-    days = UnitDay.objects.filter(unit_id__in=list(units), day__gte=first, day__lte=last)
-    rollup.recount_exempt(days.values_list("unit_id", "day"))
+    rollup.recount_exempt_person(person.pk, list(units), first, last)
 
 
 def _card_delta(card: str, sign: int) -> dict[str, int]:

@@ -16,7 +16,7 @@ from django.db import connection, transaction
 from django.db.models import Count, Exists, OuterRef, QuerySet, Sum, Value
 from django.db.models.functions import StrIndex, Substr
 
-from fangkong.ledger.queries import open_items_by_key, open_items_by_unit
+from fangkong.ledger.queries import open_items_by_key
 from fangkong.org.models import Person, Unit
 from fangkong.org.roster import placements_on
 
@@ -127,24 +127,6 @@ def recount_exempt_person(
     if last is not None:
         days = days.filter(day__lte=last)
     recount_exempt(days.values_list("unit_id", "day"))
-
-
-def figures_by_unit(subtree: QuerySet[Unit], day: date) -> dict[int, Figures]:
-    """Figures of each unit in `subtree` on its own (not including its descendants)."""
-    open_day(day)
-    out: dict[int, Figures] = defaultdict(Figures)
-    counters = UnitDay.objects.filter(unit__in=subtree.values("pk"), day=day).values_list(
-        "unit_id", "expected", "checked_in", "red", "yellow", "exempt"
-    )
-    for unit_id, expected, checked_in, red, yellow, exempt in counters:
-        f = out[unit_id]
-        f.expected, f.checked_in, f.red, f.yellow, f.exempt = expected, checked_in, red, yellow, exempt
-        f.abnormal = red + yellow
-    for unit_id, n in open_items_by_unit(subtree).items():
-        out[unit_id].open_items = n
-    for f in out.values():
-        f.missing = f.expected - f.checked_in - f.exempt
-    return out
 
 
 def _child_key(field: str, parent_path: str) -> Substr:

@@ -38,15 +38,6 @@ def can_see_detail(user, item: Item) -> bool:
     return access.has_role(user, DETAIL_ROLES, item.unit)
 
 
-def open_items_by_unit(subtree: QuerySet[Unit]) -> dict[int, int]:
-    rows = (
-        Item.objects.filter(unit__in=subtree.values("pk"), state__in=OPEN_STATES)
-        .values("unit_id")
-        .annotate(n=Count("id"))
-    )
-    return {r["unit_id"]: r["n"] for r in rows}
-
-
 def open_items_by_key(path: str, key: Expression):
     """Open items under the unit path, counted per `key` (an expression over `unit__path`)."""
     return (
