@@ -64,6 +64,10 @@ INSTALLED_APPS = [
     "fangkong.overseas",
     "fangkong.news",
     "fangkong.dashboard",
+    "fangkong.privacy",
+    "fangkong.consent",
+    "fangkong.retention",
+    "fangkong.soak",
     "fangkong.bench",
 ]
 

@@ -1,0 +1,1 @@
+"""Privacy notices, consent and the legal basis for processing."""

@@ -1,0 +1,9 @@
+"""Privacy notices, consent and the legal basis for processing."""
+
+from django.apps import AppConfig
+
+
+class ConsentConfig(AppConfig):
+    name = "fangkong.consent"
+    label = "consent"
+    verbose_name = "Privacy notices, consent and the legal basis for processing"

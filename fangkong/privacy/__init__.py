@@ -1,0 +1,1 @@
+"""Personal-data protection: field encryption, reveals, the access log."""

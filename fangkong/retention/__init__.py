@@ -1,0 +1,1 @@
+"""Retention periods and the purge job."""

@@ -1,0 +1,1 @@
+"""The soak run: faults, retries and reconciliation."""
