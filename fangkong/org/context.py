@@ -23,5 +23,7 @@ def nav(request: HttpRequest) -> dict[str, object]:
         "nav_board": board,
         "nav_safety": board or Role.INSPECTOR in roles,
         "nav_checkin": Person.objects.filter(user_id=user.pk, status=Person.Status.ACTIVE).exists(),
-        "nav_ledger": bool(roles - {Role.EMPLOYEE, Role.INSPECTOR}) or user.is_superuser,
+        "nav_ledger": bool(roles - {Role.EMPLOYEE, Role.INSPECTOR, Role.DATA_PROTECTION}) or root,
+        # The access log of personal data: data-protection officers only (docs/privacy.md).
+        "nav_privacy": Role.DATA_PROTECTION in roles,
     }

@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from fangkong.audit.actions import record
 from fangkong.lib.identity import id_check_digit
+from fangkong.privacy import crypto
 
 from .bulk import CHUNK, batched_rows, bulk_load, insert_rows, next_id, reset_sequences
 from .demo_names import (
@@ -94,7 +95,7 @@ def register_history(fn: HistoryGenerator) -> HistoryGenerator:
     return fn
 
 
-RESET_KEEP = {"audit.auditentry", "audit.chainhead", "org.region", "org.apitoken"}
+RESET_KEEP = {"audit.auditentry", "audit.chainhead", "privacy.accessrecord", "org.region", "org.apitoken"}
 
 
 def delete_org_data() -> None:
@@ -271,7 +272,10 @@ def _people(
     rng: random.Random, enterprises: list[_Enterprise], first_pid: int, now_db: Any
 ) -> Iterator[tuple[Any, ...]]:
     """Person rows (id, employee_no, name, unit_id, enterprise_id, id_number, mobile, status, joined_on,
-    updated_at), enterprise by enterprise, leaf grid by leaf grid."""
+    updated_at, id_number_hash, mobile_hash), enterprise by enterprise, leaf grid by leaf grid. ID
+    numbers and mobiles are written encrypted, with their keyed hashes (privacy/crypto.py), as the model
+    stores them."""
+    seal_id, seal_mobile, hash_ = crypto.sealer("id_number"), crypto.sealer("mobile"), crypto.hasher()
     birth_text = [date.fromordinal(BIRTH_FIRST + d).strftime("%Y%m%d") for d in range(BIRTH_DAYS)]
     area_next: dict[str, int] = {}
     area_offset: dict[str, int] = {}
@@ -302,17 +306,20 @@ def _people(
                     MOBILE_PREFIXES[int(random_() * len(MOBILE_PREFIXES))]
                     + f"{(g * MOBILE_STEP + mobile_offset) % 10**8:08d}"
                 )
+                id_number = first17 + id_check_digit(first17)
                 yield (
                     first_pid + g,
                     f"E{g + 1:07d}",
                     name,
                     leaf.pk,
                     e.unit.pk,
-                    first17 + id_check_digit(first17),
-                    mobile,
+                    seal_id(id_number),
+                    seal_mobile(mobile),
                     "active",
                     date.fromordinal(joined).isoformat(),
                     now_db,
+                    hash_(id_number),
+                    hash_(mobile),
                 )
                 g += 1
             start = end
@@ -329,6 +336,8 @@ PERSON_COLUMNS = (
     "status",
     "joined_on",
     "updated_at",
+    "id_number_hash",
+    "mobile_hash",
 )
 MEMBERSHIP_COLUMNS = ("id", "person_id", "unit_id", "start")
 

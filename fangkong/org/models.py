@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from fangkong.lib.identity import mask_id_number, mask_mobile
+from fangkong.privacy.fields import EncryptedField, KeyedHashField
 
 PATH_SEP = "/"
 
@@ -92,7 +95,12 @@ class Unit(models.Model):
 
 
 class Person(models.Model):
-    """An employee of the group. ID number and mobile are sensitive: use the masked properties."""
+    """An employee of the group. ID number and mobile are sensitive: use the masked properties.
+
+    Both are encrypted at rest (privacy/fields.py): `person.id_number` reads the plain value, the
+    column holds ciphertext. Look them up, and keep ID numbers unique, through the keyed hashes:
+    `Person.objects.filter(id_number_hash=keyed_hash(value))`.
+    """
 
     class Status(models.TextChoices):
         ACTIVE = "active", _("active")
@@ -102,8 +110,10 @@ class Person(models.Model):
     name = models.CharField(max_length=64)
     unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="people")
     enterprise = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+")
-    id_number = models.CharField(max_length=18, blank=True)
-    mobile = models.CharField(max_length=11, blank=True)
+    id_number = EncryptedField(blank=True)
+    mobile = EncryptedField(blank=True)
+    id_number_hash = KeyedHashField(source="id_number")
+    mobile_hash = KeyedHashField(source="mobile", db_index=True)
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.ACTIVE)
     joined_on = models.DateField()
     left_on = models.DateField(null=True, blank=True)
@@ -120,12 +130,20 @@ class Person(models.Model):
         ]
         constraints = [
             models.UniqueConstraint(
-                fields=["id_number"], condition=~Q(id_number=""), name="person_id_number_unique"
+                fields=["id_number_hash"], condition=~Q(id_number_hash=""), name="person_id_number_unique"
             ),
         ]
 
     def __str__(self) -> str:
         return f"{self.employee_no} {self.name}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """A save limited to `update_fields` that names an encrypted field also writes its hash."""
+        fields = kwargs.get("update_fields")
+        if fields is not None:
+            hashes = [f"{f}_hash" for f in fields if f in ("id_number", "mobile")]
+            kwargs["update_fields"] = {*fields, *hashes}
+        super().save(*args, **kwargs)
 
     @property
     def id_number_masked(self) -> str:
@@ -169,6 +187,8 @@ class Role(models.TextChoices):
     GROUP_ADMIN = "group_admin", _("group admin")
     SEGMENT_ADMIN = "segment_admin", _("segment admin")
     ENTERPRISE_ADMIN = "enterprise_admin", _("enterprise admin")
+    # Reads the access log of personal data (privacy app) and nothing else: separation of duties.
+    DATA_PROTECTION = "data_protection", _("data-protection officer")
     GRID_LEADER = "grid_leader", _("grid leader")
     TRACKER = "tracker", _("tracker")
     INSPECTOR = "inspector", _("inspector")

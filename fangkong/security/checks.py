@@ -21,6 +21,17 @@ def production_settings(app_configs: Any, **kwargs: Any) -> list[Error | Warning
                 id="fangkong.E001",
             )
         )
+    if not settings.DEBUG and not settings.FIELD_KEY_FROM_ENV:
+        issues.append(
+            Error(
+                "FANGKONG_FIELD_KEY is not set in the environment: ID numbers and mobiles would be "
+                "encrypted with the development key generated under var/.",
+                hint='Set FANGKONG_FIELD_KEY to base64 of 32 random bytes (`python -c "import base64, '
+                'secrets; print(base64.b64encode(secrets.token_bytes(32)).decode())"`), kept out of the '
+                "repository and backed up apart from the database (docs/privacy.md).",
+                id="fangkong.E002",
+            )
+        )
     if not settings.AXES_ENABLED:
         issues.append(
             Warning(

@@ -99,6 +99,7 @@ PRODUCTION = {
     "DEBUG": "0",
     "ALLOWED_HOSTS": "fangkong.example.com",
     "FANGKONG_HTTPS": "1",
+    "FANGKONG_FIELD_KEY": "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",  # 32 bytes (else fangkong.E002)
 }
 
 

@@ -13,6 +13,7 @@ from fangkong.lib.identity import (
 )
 from fangkong.org import actions
 from fangkong.org.models import Person, Unit
+from fangkong.privacy.crypto import keyed_hash
 
 from .base import Progress, Rec, batched, other_row, shown
 from .common import (
@@ -112,9 +113,12 @@ class RosterImport(OrgImport):
             self.people.update(
                 (p.employee_no, p) for p in Person.objects.filter(employee_no__in=nos).select_related("unit")
             )
+        # Who already holds each ID number, by its keyed hash: the column itself is encrypted.
         owners: dict[str, str] = {}
-        for ids in batched({r.values["id_number"] for r in recs if r.values["id_number"]}):
-            owners.update(Person.objects.filter(id_number__in=ids).values_list("id_number", "employee_no"))
+        for ids in batched({keyed_hash(r.values["id_number"]) for r in recs if r.values["id_number"]}):
+            owners.update(
+                Person.objects.filter(id_number_hash__in=ids).values_list("id_number_hash", "employee_no")
+            )
         for rec in recs:
             self._check_row(rec, units, owners)
 
@@ -129,7 +133,7 @@ class RosterImport(OrgImport):
         elif not unit.active:
             self.error(rec, "unit", f"unit {unit.code} is closed")
         v["unit"] = unit
-        owner = owners.get(v["id_number"])
+        owner = owners.get(keyed_hash(v["id_number"])) if v["id_number"] else None
         if owner is not None and owner != v["employee_no"]:
             self.error(
                 rec,
