@@ -24,10 +24,13 @@ def _shipped_rows(request):
 def _fresh_rules_cache():
     """The card rules are cached per process for a few seconds; each test starts from its database."""
     from fangkong.checkins.rules import forget_rules
+    from fangkong.consent.gate import forget_basis
 
     forget_rules()
+    forget_basis()
     yield
     forget_rules()
+    forget_basis()
 
 
 @pytest.fixture(autouse=True)

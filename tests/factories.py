@@ -52,9 +52,10 @@ def person(
     name: str = "张三",
     joined: date = date(2020, 1, 1),
     with_ids: bool = True,
+    accepted: bool = True,
 ) -> Person:
     n = next(_seq)
-    return actions.add_person(
+    p = actions.add_person(
         "test",
         employee_no=employee_no or f"E{n:06d}",
         name=name,
@@ -62,6 +63,20 @@ def person(
         joined_on=joined,
         id_number=id_number(n) if with_ids else "",
         mobile=f"138{n:08d}" if with_ids else "",
+    )
+    if accepted:  # has accepted the current privacy notice (fangkong.consent), as generated people have
+        accept(p)
+    return p
+
+
+def accept(p: Person) -> None:
+    from django.utils import timezone
+
+    from fangkong.consent.models import Acceptance, Channel
+    from fangkong.consent.notice import current_notice
+
+    Acceptance.objects.create(
+        person=p, notice=current_notice(), accepted_at=timezone.now(), channel=Channel.H5
     )
 
 

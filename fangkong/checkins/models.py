@@ -165,6 +165,8 @@ class UnitDay(models.Model):
     checked_in = models.IntegerField(default=0)
     red = models.IntegerField(default=0)
     yellow = models.IntegerField(default=0)
+    # Counted check-ins saying the person is on site that day (return to work: controls.operations).
+    on_site = models.IntegerField(default=0)
     # People placed on the unit that day with an exemption covering it who have not checked in:
     # recounted (rollup.recount_exempt) whenever an exemption, a first check-in or a placement changes.
     exempt = models.IntegerField(default=0)
@@ -215,3 +217,27 @@ class PersonalLink(models.Model):
 
     def __str__(self) -> str:
         return f"link of {self.person_id} (gen {self.generation})"
+
+
+class CardOverride(models.Model):
+    """An enterprise prevention officer set a check-in's card by hand (checkins.overrides).
+
+    The check-in's `card` holds the overridden colour (so every list, count and answer shows it);
+    this row keeps the card and reasons it had before, who decided, when and why. The newest row of
+    a check-in is the one in force; a later amendment that day is evaluated afresh by the rules.
+    """
+
+    checkin = models.ForeignKey(CheckIn, on_delete=models.CASCADE, related_name="overrides")
+    card_before = models.CharField(max_length=6, choices=Card.choices)
+    reasons_before = models.JSONField(default=list, blank=True)
+    card = models.CharField(max_length=6, choices=Card.choices)
+    reason = models.CharField(max_length=500)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    by_name = models.CharField(max_length=150)
+    at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["checkin", "-at"], name="cardoverride_checkin_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.checkin_id}: {self.card_before} -> {self.card}"

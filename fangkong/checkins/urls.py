@@ -1,4 +1,4 @@
-from .views import exemptions, h5, lists, proxy, rules, upload
+from .views import exemptions, h5, lists, overrides, proxy, rules, upload
 
 urlpatterns = [
     *h5.urlpatterns,
@@ -7,4 +7,5 @@ urlpatterns = [
     *lists.urlpatterns,
     *upload.urlpatterns,
     *rules.urlpatterns,
+    *overrides.urlpatterns,
 ]

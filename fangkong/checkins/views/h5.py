@@ -23,12 +23,13 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
+from fangkong.consent.notice import prompt_for
 from fangkong.lib.dates import business_day, zone
 from fangkong.org import access
 from fangkong.org.actions import ActionError
 from fangkong.org.models import Person, Role
 
-from .. import actions
+from .. import actions, overrides
 from ..models import SYMPTOMS, Card, CheckIn, Exemption, PersonalLink, Source, Where
 
 SESSION_KEY = "checkins.h5_link"
@@ -45,6 +46,7 @@ REASON_TEXT = {
     "symptom": gettext_lazy("symptoms reported"),
     "contact": gettext_lazy("contact with a confirmed or suspected case"),
     "risk_travel": gettext_lazy("visited a risk area in the last 14 days"),
+    "override": gettext_lazy("set by the prevention officer"),
 }
 
 
@@ -54,6 +56,16 @@ def card_text(card: str) -> str:
 
 def reason_texts(codes: list[str]) -> list[str]:
     return [str(REASON_TEXT.get(c, c)) for c in codes]
+
+
+def override_text(checkin: CheckIn) -> str:
+    """The marker "overridden by X: reason" for a card set by hand (checkins.overrides), else ""."""
+    if "override" not in checkin.card_reasons:
+        return ""
+    row = overrides.latest(checkin)
+    if row is None:
+        return ""
+    return _("overridden by %(who)s: %(reason)s") % {"who": row.by_name, "reason": row.reason}
 
 
 # --- who is checking in -------------------------------------------------------------------------
@@ -206,6 +218,7 @@ def checkin_summary(checkin: CheckIn, person: Person) -> dict[str, Any]:
         "day": checkin.day.isoformat(),
         "time": local.strftime("%H:%M"),
         "version": checkin.version,
+        "override": override_text(checkin),
     }
 
 
@@ -237,6 +250,7 @@ def _render(
         "region": region,
         "sent": request.GET.get("sent") == "1" and today is not None,
         "link_session": SESSION_KEY in request.session,
+        "consent": prompt_for(person),  # the privacy notice to accept (or read) first, if any
     }
     return render(request, "checkins/h5.html", context, status=status)
 
@@ -278,22 +292,31 @@ def _submit(request: HttpRequest, person: Person, actor: Any) -> HttpResponse:
     return _render(request, person, values, errors=errors, status=status)
 
 
+def h5_person(request: HttpRequest) -> tuple[Person | None, Any, HttpResponse | None]:
+    """(person, actor, None) for the H5 session's person (link or own account), or (None, None, the
+    answer to give instead: link revoked, sign in, not on a roster). The consent pages use it too."""
+    person, stale = _link_session_person(request)
+    if stale:
+        return None, None, _invalid_link(request)
+    if person is not None:
+        return person, f"link:{person.employee_no}", None
+    if not request.user.is_authenticated:
+        if _wants_json(request):
+            return None, None, JsonResponse({"error": _("Please sign in again.")}, status=401)
+        return None, None, redirect_to_login(request.get_full_path())
+    person = _own_person(request)
+    if person is None:
+        return None, None, _no_person(request)
+    return person, request.user, None
+
+
 @require_http_methods(["GET", "POST"])
 @never_cache
 def page(request: HttpRequest) -> HttpResponse:
     """GET: today's card and the form. POST: submit it (JSON answer for the page's script)."""
-    person, stale = _link_session_person(request)
-    actor: Any = f"link:{person.employee_no}" if person else None
-    if stale:
-        return _invalid_link(request)
-    if person is None:
-        if not request.user.is_authenticated:
-            if _wants_json(request):
-                return JsonResponse({"error": _("Please sign in again.")}, status=401)
-            return redirect_to_login(request.get_full_path())
-        person, actor = _own_person(request), request.user
-        if person is None:
-            return _no_person(request)
+    person, actor, refusal = h5_person(request)
+    if refusal is not None or person is None:
+        return refusal or _no_person(request)
     if request.method == "POST":
         return _submit(request, person, actor)
     return _render(request, person, _initial(person))
