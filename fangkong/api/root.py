@@ -5,6 +5,8 @@ from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 
+from fangkong.security import outage
+
 from .auth import BearerAuth, SessionAuth
 
 api = NinjaAPI(
@@ -14,6 +16,7 @@ api = NinjaAPI(
     auth=[BearerAuth(), SessionAuth()],
     urls_namespace="api",
 )
+outage.install(api)  # database down: 503 + Retry-After (fangkong.security.outage)
 
 
 @api.exception_handler(RequestDataTooBig)
