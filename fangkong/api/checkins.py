@@ -11,7 +11,7 @@ from django.http import Http404, HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import ConfigDict, ValidationError
 
-from fangkong.checkins import actions, batch, rollup
+from fangkong.checkins import actions, batch, overrides, rollup
 from fangkong.checkins.models import CheckIn, Device, Source
 from fangkong.lib.dates import business_day
 from fangkong.org import access
@@ -19,7 +19,7 @@ from fangkong.org.actions import ActionError
 from fangkong.org.models import Person
 
 from .auth import BearerAuth, DeviceAuth, SessionAuth
-from .schemas import ErrorOut
+from .schemas import answers
 
 router = Router(tags=["checkins"], auth=[DeviceAuth(), BearerAuth(), SessionAuth()])
 unit_router = Router(tags=["checkins"])
@@ -141,7 +141,7 @@ def _submit(request: HttpRequest, payload: CheckinIn) -> tuple[int, Any]:
 
 @router.post(
     "",
-    response={200: CheckinOut, 201: CheckinOut, 404: ErrorOut, 409: ErrorOut, 422: FieldErrors},
+    response={200: CheckinOut, 201: CheckinOut, **answers(400, 404, 409, 413), 422: FieldErrors},
     summary="Submit one check-in (idempotent by id)",
 )
 def post_checkin(request: HttpRequest, payload: CheckinIn):
@@ -150,7 +150,7 @@ def post_checkin(request: HttpRequest, payload: CheckinIn):
 
 @router.post(
     "/batch",
-    response={200: list[BatchResult], 422: FieldErrors},
+    response={200: list[BatchResult], **answers(400, 413), 422: FieldErrors},
     summary="Submit up to 1 000 check-ins; a result per item",
 )
 def post_batch(request: HttpRequest, payload: list[dict[str, Any]]):
@@ -193,6 +193,51 @@ def post_batch(request: HttpRequest, payload: list[dict[str, Any]]):
             result["detail"] = outcome.message
         results[index] = result
     return [results[i] for i in sorted(results)]
+
+
+class OverrideIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    person: str = Field(..., min_length=1, max_length=32)
+    date: dt.date
+    card: Literal["green", "yellow", "red"]
+    reason: str = Field("", max_length=500)
+
+
+class OverrideOut(Schema):
+    person: str
+    date: dt.date
+    card: str
+    card_before: str
+    reason: str
+    by: str
+    at: dt.datetime
+
+
+@router.post(
+    "/override",
+    response={200: OverrideOut, **answers(400, 404, 409, 413), 422: FieldErrors},
+    summary="Override a person's health card for a day (enterprise prevention officers; reason required)",
+)
+def post_override(request: HttpRequest, payload: OverrideIn):
+    person = overrides.person_for_officer(request.user, payload.person)
+    try:
+        row = overrides.override_card(
+            request.user, person, payload.date, card=payload.card, reason=payload.reason
+        )
+    except overrides.NothingToOverride as exc:
+        return Status(409, {"detail": str(exc)})
+    except ActionError as exc:
+        return Status(422, {"detail": _field_error(exc.field or "body", str(exc))})
+    return {
+        "person": person.employee_no,
+        "date": payload.date,
+        "card": row.card,
+        "card_before": row.card_before,
+        "reason": row.reason,
+        "by": row.by_name,
+        "at": row.at,
+    }
 
 
 class DayQuery(Schema):
@@ -238,7 +283,7 @@ class MissingPage(Schema):
 
 @unit_router.get(
     "/{code}/rollup",
-    response={200: RollupOut, 404: ErrorOut},
+    response={200: RollupOut, **answers(404, 422)},
     summary="The day's figures for the unit and each child",
 )
 def unit_rollup(request: HttpRequest, code: str, q: Query[DayQuery]):
@@ -248,7 +293,7 @@ def unit_rollup(request: HttpRequest, code: str, q: Query[DayQuery]):
 
 @unit_router.get(
     "/{code}/missing",
-    response={200: MissingPage, 404: ErrorOut},
+    response={200: MissingPage, **answers(404, 422)},
     summary="People without a check-in (and not exempt) that day",
 )
 def unit_missing(request: HttpRequest, code: str, q: Query[DayPageQuery]):
@@ -278,6 +323,7 @@ class CardOut(Schema):
     unit: str
     card: str
     since: dt.datetime
+    override: str | None = None  # "by X: reason" when an officer set this card (checkins.overrides)
 
 
 class CardPage(Schema):
@@ -288,7 +334,7 @@ class CardPage(Schema):
 
 @unit_router.get(
     "/{code}/cards",
-    response={200: CardPage, 404: ErrorOut},
+    response={200: CardPage, **answers(404, 422)},
     summary="Red and yellow cards of the day (enterprise officers and grid leaders only)",
 )
 def unit_cards(request: HttpRequest, code: str, q: Query[CardQuery]):
@@ -298,9 +344,8 @@ def unit_cards(request: HttpRequest, code: str, q: Query[CardQuery]):
     day = q.date or business_day(unit.timezone)
     colours = ["red", "yellow"] if q.colour == "all" else [q.colour]
     cards = rollup.cards(unit, day, colours).order_by("unit__path", "person__employee_no")
-    rows = cards.values("person__employee_no", "person__name", "unit__code", "card", "captured_at")[
-        (q.page - 1) * PAGE_SIZE : q.page * PAGE_SIZE
-    ]
+    columns = cards.values("person__employee_no", "person__name", "unit__code", "card", "captured_at")
+    rows = columns.annotate(**overrides.marker())[(q.page - 1) * PAGE_SIZE : q.page * PAGE_SIZE]
     items = [
         {
             "employee_no": r["person__employee_no"],
@@ -308,6 +353,7 @@ def unit_cards(request: HttpRequest, code: str, q: Query[CardQuery]):
             "unit": r["unit__code"],
             "card": r["card"],
             "since": r["captured_at"],
+            "override": overrides.marker_text(r),
         }
         for r in rows
     ]

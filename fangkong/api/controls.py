@@ -21,7 +21,7 @@ from fangkong.org import access
 from fangkong.org.actions import ActionError
 from fangkong.org.models import Unit
 
-from .schemas import ErrorOut, Input, ValidationErrorOut
+from .schemas import BODY, Input, answers
 
 router = Router(tags=["controls"])
 
@@ -110,7 +110,7 @@ def _errors(exc: ActionError) -> dict[str, Any]:
 
 @router.put(
     "/regions/{region_code}/risk",
-    response={200: RiskOut, 403: ErrorOut, 404: ErrorOut, 422: ValidationErrorOut},
+    response={200: RiskOut, **answers(403, 404, *BODY)},
 )
 def set_risk(request: HttpRequest, region_code: str, body: RiskIn):
     if not is_group_admin(request.user):
@@ -152,7 +152,7 @@ def _measure(pm: PlanMeasure) -> dict[str, Any]:
     }
 
 
-@router.get("/units/{code}/controls", response={200: ControlsOut, 404: ErrorOut})
+@router.get("/units/{code}/controls", response={200: ControlsOut, **answers(404)})
 def unit_controls(request: HttpRequest, code: str):
     unit = access.unit_for_user(request.user, code, queries.PLAN_ROLES)
     if unit.kind != Unit.Kind.ENTERPRISE:
@@ -179,7 +179,7 @@ def unit_controls(request: HttpRequest, code: str):
     }
 
 
-@router.get("/units/{code}/operations", response={200: OperationsOut, 404: ErrorOut})
+@router.get("/units/{code}/operations", response={200: OperationsOut, **answers(404, 422)})
 def unit_operations(request: HttpRequest, code: str, q: Query[DateQuery]):
     unit = access.unit_for_user(request.user, code, queries.PLAN_ROLES)
     day = q.date or queries.today_of(unit)

@@ -15,7 +15,7 @@ from fangkong.dashboard.views import bulletin_response
 from fangkong.lib.dates import business_day
 from fangkong.org import access
 
-from .schemas import ErrorOut, ValidationErrorOut
+from .schemas import answers
 
 router = Router(tags=["dashboard"])
 
@@ -27,7 +27,7 @@ class BulletinQuery(Schema):
 
 @router.get(
     "/units/{code}/bulletin",
-    response={200: None, 404: ErrorOut, 422: ValidationErrorOut},
+    response={200: None, **answers(404, 422)},
     summary="The daily bulletin (疫情通报) of the unit: PDF (CJK font embedded) or XLSX",
     openapi_extra={
         "responses": {

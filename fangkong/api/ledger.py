@@ -10,11 +10,11 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
-from pydantic import ConfigDict
+from pydantic import ConfigDict, WithJsonSchema
 
 from fangkong.ledger import actions, queries
 from fangkong.ledger.actions import log_detail_view
@@ -31,7 +31,7 @@ from fangkong.ledger.queries import (
 from fangkong.lib.dates import zone
 from fangkong.org.actions import ActionError
 
-from .schemas import ErrorOut
+from .schemas import answers
 
 router = Router(tags=["ledger"])
 
@@ -98,11 +98,15 @@ class CloseIn(Schema):
     version: int
 
 
+_TEMPERATURE = {"type": "number", "minimum": 34, "maximum": 43}
+
+
 class FollowUpIn(Schema):
     model_config = ConfigDict(extra="forbid")
 
     note: str = Field("", max_length=500)
-    temperature: Decimal | None = None
+    # The schema advertises the action's range as a number; the action refuses others naming the field.
+    temperature: Annotated[Decimal, WithJsonSchema(_TEMPERATURE)] | None = None
     medical_visit: str = Field("", max_length=200)
     test_result: str = Field("", max_length=16)
     version: int
@@ -158,7 +162,7 @@ def _act(request: HttpRequest, uid: uuid.UUID, version: int, do) -> Status:
 
 @router.get(
     "/items",
-    response={200: ItemsPage, 404: ErrorOut, 422: FieldErrors},
+    response={200: ItemsPage, **answers(404), 422: FieldErrors},
     summary="Ledger items in the caller's scope, by due time (default: open and in progress)",
 )
 def list_items(request: HttpRequest, q: Query[ItemsQuery]):
@@ -178,7 +182,7 @@ def list_items(request: HttpRequest, q: Query[ItemsQuery]):
 
 @router.get(
     "/items/{uid}",
-    response={200: ItemOut, 404: ErrorOut},
+    response={200: ItemOut, **answers(404, 422)},
     exclude_unset=True,
     summary="One item and its history; detail only for its owner and the enterprise's officers",
 )
@@ -198,7 +202,7 @@ def get_item(request: HttpRequest, uid: uuid.UUID):
 
 @router.post(
     "/items/{uid}/close",
-    response={200: ItemBrief, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: FieldErrors},
+    response={200: ItemBrief, **answers(400, 403, 404, 409, 413), 422: FieldErrors},
     summary="Close an item out with a reason (and a note for 'other')",
 )
 def close_item(request: HttpRequest, uid: uuid.UUID, payload: CloseIn):
@@ -219,7 +223,7 @@ def close_item(request: HttpRequest, uid: uuid.UUID, payload: CloseIn):
 
 @router.post(
     "/items/{uid}/follow-up",
-    response={200: ItemBrief, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: FieldErrors},
+    response={200: ItemBrief, **answers(400, 403, 404, 409, 413), 422: FieldErrors},
     summary="Record a follow-up: note, temperature, medical visit, test result",
 )
 def follow_up(request: HttpRequest, uid: uuid.UUID, payload: FollowUpIn):
@@ -241,7 +245,7 @@ def follow_up(request: HttpRequest, uid: uuid.UUID, payload: FollowUpIn):
 
 @router.post(
     "/items/{uid}/assign",
-    response={200: ItemBrief, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: FieldErrors},
+    response={200: ItemBrief, **answers(400, 403, 404, 409, 413), 422: FieldErrors},
     summary="Give the item to a user holding a role on its unit or above",
 )
 def assign_item(request: HttpRequest, uid: uuid.UUID, payload: AssignIn):

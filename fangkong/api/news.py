@@ -14,7 +14,7 @@ from ninja import Field, Query, Router, Schema
 from fangkong.news import queries
 from fangkong.org import access
 
-from .schemas import ErrorOut
+from .schemas import answers
 
 router = Router(tags=["news"])
 
@@ -44,7 +44,7 @@ class PostPage(Schema):
 
 @router.get(
     "/units/{code}/posts",
-    response={200: PostPage, 404: ErrorOut},
+    response={200: PostPage, **answers(404, 422)},
     summary="News posts published in the unit's subtree (those the caller may read), newest first",
 )
 def list_posts(request: HttpRequest, code: str, q: Query[PostsQuery]):

@@ -19,7 +19,7 @@ from fangkong.notify.models import Channel, Delivery, Message
 from fangkong.org import access
 from fangkong.org.actions import ActionError
 
-from .schemas import ErrorOut, Input, ValidationErrorOut
+from .schemas import BODY, Input, answers
 
 router = Router(tags=["notify"])
 
@@ -73,7 +73,7 @@ def _message(m: Message) -> dict:
 
 @router.get(
     "/notify/messages",
-    response={200: MessagesPage, 404: ErrorOut},
+    response={200: MessagesPage, **answers(404, 422)},
     summary="The caller's inbox, newest first",
 )
 def list_messages(request: HttpRequest, q: Query[MessagesQuery]):
@@ -98,7 +98,7 @@ class ReadAllIn(Input):
 
 @router.post(
     "/notify/messages/read-all",
-    response={200: MarkedOut, 404: ErrorOut},
+    response={200: MarkedOut, **answers(404, *BODY)},
     summary="Mark every message (or those about one unit's subtree) as read",
 )
 def read_all(request: HttpRequest, payload: ReadAllIn):
@@ -108,7 +108,7 @@ def read_all(request: HttpRequest, payload: ReadAllIn):
 
 @router.get(
     "/notify/messages/{message_uid}",
-    response={200: MessageOut, 404: ErrorOut},
+    response={200: MessageOut, **answers(404, 422)},
     summary="One message of the caller's",
 )
 def get_message(request: HttpRequest, message_uid: uuid.UUID):
@@ -117,7 +117,7 @@ def get_message(request: HttpRequest, message_uid: uuid.UUID):
 
 @router.post(
     "/notify/messages/{message_uid}/read",
-    response={200: MessageOut, 404: ErrorOut},
+    response={200: MessageOut, **answers(404, 422)},
     summary="Mark one message as read",
 )
 def read_message(request: HttpRequest, message_uid: uuid.UUID):
@@ -157,7 +157,7 @@ def _channel(c: Channel) -> dict:
 
 @router.get(
     "/units/{code}/channels",
-    response={200: list[ChannelOut], 404: ErrorOut},
+    response={200: list[ChannelOut], **answers(404)},
     summary="The unit's own channels (e-mail, WeCom, DingTalk, Feishu robots)",
 )
 def list_channels(request: HttpRequest, code: str):
@@ -167,7 +167,7 @@ def list_channels(request: HttpRequest, code: str):
 
 @router.post(
     "/units/{code}/channels",
-    response={201: ChannelOut, 404: ErrorOut, 422: ValidationErrorOut},
+    response={201: ChannelOut, **answers(404, *BODY)},
     summary="Add a channel to the unit",
 )
 def add_channel(request: HttpRequest, code: str, payload: ChannelIn):
@@ -183,7 +183,7 @@ def add_channel(request: HttpRequest, code: str, payload: ChannelIn):
 
 @router.post(
     "/notify/channels/{channel_uid}/deactivate",
-    response={200: ChannelOut, 404: ErrorOut, 422: ValidationErrorOut},
+    response={200: ChannelOut, **answers(404, 422)},
     summary="Switch a channel off",
 )
 def deactivate_channel(request: HttpRequest, channel_uid: uuid.UUID):
@@ -223,7 +223,7 @@ def _schedule_rows(unit) -> list[dict]:
 
 @router.get(
     "/units/{code}/reminder-times",
-    response={200: list[ScheduleOut], 404: ErrorOut},
+    response={200: list[ScheduleOut], **answers(404)},
     summary="The daily jobs and their local times in force at this unit",
 )
 def list_schedules(request: HttpRequest, code: str):
@@ -232,7 +232,7 @@ def list_schedules(request: HttpRequest, code: str):
 
 @router.put(
     "/units/{code}/reminder-times/{notify_job}",
-    response={200: list[ScheduleOut], 404: ErrorOut, 422: ValidationErrorOut},
+    response={200: list[ScheduleOut], **answers(404, *BODY)},
     summary="Set, switch off or inherit a job's local time at this unit",
 )
 def set_schedule(request: HttpRequest, code: str, notify_job: str, payload: ScheduleIn):
@@ -268,7 +268,7 @@ class DeliveriesQuery(Schema):
 
 @router.get(
     "/units/{code}/deliveries",
-    response={200: DeliveriesPage, 404: ErrorOut},
+    response={200: DeliveriesPage, **answers(404, 422)},
     summary="What was sent on the subtree's channels: state, attempts, last error",
 )
 def list_deliveries(request: HttpRequest, code: str, q: Query[DeliveriesQuery]):

@@ -14,7 +14,7 @@ from ninja import Field, Query, Router, Schema
 
 from fangkong.overseas import queries
 
-from .schemas import ErrorOut
+from .schemas import answers
 
 router = Router(tags=["overseas"])
 
@@ -46,7 +46,7 @@ class ProjectPage(Schema):
 
 @router.get(
     "/units/{code}/projects",
-    response={200: ProjectPage, 404: ErrorOut},
+    response={200: ProjectPage, **answers(404, 422)},
     summary="Projects abroad of the enterprises in the unit's subtree",
 )
 def list_projects(request: HttpRequest, code: str, q: Query[PageQuery]):

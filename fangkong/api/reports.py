@@ -23,7 +23,7 @@ from fangkong.reports.models import ReportType, UnitReport
 from fangkong.reports.periods import period_of
 from fangkong.reports.validation import ValuesInvalid
 
-from .schemas import ErrorOut, Input, ValidationErrorOut
+from .schemas import BODY, ErrorOut, Input, answers
 
 router = Router(tags=["reports"])
 
@@ -149,7 +149,9 @@ def _report_out(r: UnitReport) -> dict[str, Any]:
     }
 
 
-@router.get("/report-types", response=list[ReportTypeOut], summary="The report types in force")
+@router.get(
+    "/report-types", response={200: list[ReportTypeOut], **answers()}, summary="The report types in force"
+)
 def report_types(request: HttpRequest):
     types = ReportType.objects.filter(active=True).select_related("category").prefetch_related("fields")
     return [
@@ -179,7 +181,7 @@ def report_types(request: HttpRequest):
 
 @router.post(
     "/units/{code}/reports",
-    response={201: ReportOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ValidationErrorOut},
+    response={201: ReportOut, **answers(403, 404, 409, *BODY)},
     summary="Submit the unit's report for the period of `date`: zero (nothing to report) or with values",
 )
 def submit(request: HttpRequest, code: str, body: ReportIn):
@@ -200,7 +202,7 @@ def submit(request: HttpRequest, code: str, body: ReportIn):
 
 @router.get(
     "/units/{code}/reports/{type_code}/{report_day}",
-    response={200: ReportOut, 404: ErrorOut},
+    response={200: ReportOut, **answers(404, 422)},
     summary="One report of the unit (404 when missing)",
 )
 def get_report(request: HttpRequest, code: str, type_code: str, report_day: dt.date):
@@ -215,7 +217,7 @@ def get_report(request: HttpRequest, code: str, type_code: str, report_day: dt.d
 
 @router.get(
     "/units/{code}/reporting",
-    response={200: ReportingOut, 404: ErrorOut},
+    response={200: ReportingOut, **answers(404, 422)},
     summary="Completeness: expected, submitted, on time, zero, and the units still missing",
 )
 def reporting(request: HttpRequest, code: str, q: Query[ReportingQuery]):
@@ -226,7 +228,7 @@ def reporting(request: HttpRequest, code: str, q: Query[ReportingQuery]):
 
 @router.post(
     "/units/{code}/reports/review",
-    response={200: ReportOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ValidationErrorOut},
+    response={200: ReportOut, **answers(403, 404, 409, *BODY)},
     summary="The level above accepts the unit's report or returns it with a comment",
 )
 def review(request: HttpRequest, code: str, body: ReviewIn):
@@ -251,7 +253,7 @@ def review(request: HttpRequest, code: str, body: ReviewIn):
 
 @router.post(
     "/units/{code}/reports/excuse",
-    response={201: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ValidationErrorOut},
+    response={201: ErrorOut, **answers(403, 404, 409, *BODY)},
     summary="The level above excuses the unit from one period's report",
 )
 def excuse(request: HttpRequest, code: str, body: ExcuseIn):
@@ -272,7 +274,7 @@ def excuse(request: HttpRequest, code: str, body: ExcuseIn):
 
 @router.get(
     "/units/{code}/compiled",
-    response={200: dict[str, Any], 404: ErrorOut},
+    response={200: dict[str, Any], **answers(404, 422)},
     summary="The subtree's figures for a day, by category (columns) and child unit (rows)",
 )
 def compiled(request: HttpRequest, code: str, q: Query[CompiledQuery]):

@@ -23,7 +23,7 @@ from fangkong.org.actions import ActionError
 from fangkong.safety import actions, queries
 from fangkong.safety.models import Incident, IncidentKind
 
-from .schemas import ErrorOut, Input, ValidationErrorOut
+from .schemas import BODY, Input, answers
 
 router = Router(tags=["safety"])
 
@@ -130,7 +130,7 @@ def _incident(i: Incident) -> dict[str, Any]:
 
 @router.get(
     "/units/{code}/incidents",
-    response={200: IncidentsPage, 404: ErrorOut, 422: ValidationErrorOut},
+    response={200: IncidentsPage, **answers(404, 422)},
     summary="Incidents of the unit's subtree, newest first",
 )
 def list_incidents(request: HttpRequest, code: str, q: Query[IncidentsQuery]):
@@ -142,7 +142,7 @@ def list_incidents(request: HttpRequest, code: str, q: Query[IncidentsQuery]):
 
 @router.post(
     "/units/{code}/incidents",
-    response={201: IncidentOut, 403: ErrorOut, 404: ErrorOut, 422: ValidationErrorOut},
+    response={201: IncidentOut, **answers(403, 404, *BODY)},
     summary="Report an incident (late when past the limit for its kind; a serious one notifies at once)",
 )
 def report_incident(request: HttpRequest, code: str, body: IncidentIn):
@@ -168,7 +168,7 @@ def report_incident(request: HttpRequest, code: str, body: IncidentIn):
 
 @router.get(
     "/units/{code}/incident-summary",
-    response={200: SummaryOut, 404: ErrorOut, 422: ValidationErrorOut},
+    response={200: SummaryOut, **answers(404, 422)},
     summary="Days without a serious incident, the last 30 days, and the month of `date` by kind",
 )
 def incident_summary(request: HttpRequest, code: str, q: Query[SummaryQuery]):
@@ -192,7 +192,7 @@ def incident_summary(request: HttpRequest, code: str, q: Query[SummaryQuery]):
 
 @router.get(
     "/units/{code}/inspections",
-    response={200: InspectionsPage, 404: ErrorOut, 422: ValidationErrorOut},
+    response={200: InspectionsPage, **answers(404, 422)},
     summary="Inspection visits to the unit's subtree, newest first, with their findings",
 )
 def list_inspections(request: HttpRequest, code: str, q: Query[PageQuery]):

@@ -15,7 +15,7 @@ from ninja import Field, Query, Router, Schema
 from fangkong.supplies import queries
 from fangkong.supplies.cover import covers
 
-from .schemas import ErrorOut
+from .schemas import answers
 
 router = Router(tags=["supplies"])
 
@@ -65,7 +65,7 @@ class DonationPage(Schema):
 
 @router.get(
     "/units/{code}/supplies",
-    response={200: StockPage, 404: ErrorOut},
+    response={200: StockPage, **answers(404, 422)},
     summary="Stock per enterprise and item in the unit's subtree, with days of cover",
 )
 def list_supplies(request: HttpRequest, code: str, q: Query[PageQuery]):
@@ -91,7 +91,7 @@ def list_supplies(request: HttpRequest, code: str, q: Query[PageQuery]):
 
 @router.get(
     "/units/{code}/donations",
-    response={200: DonationPage, 404: ErrorOut},
+    response={200: DonationPage, **answers(404, 422)},
     summary="Donations given and received in the unit's subtree, newest first",
 )
 def list_donations(request: HttpRequest, code: str, q: Query[PageQuery]):

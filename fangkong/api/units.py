@@ -8,7 +8,7 @@ from ninja import Field, Query, Router, Schema
 from fangkong.org import access
 from fangkong.org.models import Unit
 
-from .schemas import ErrorOut
+from .schemas import answers
 
 router = Router(tags=["units"])
 
@@ -61,12 +61,14 @@ def _unit_out(unit: Unit) -> dict:
     return out
 
 
-@router.get("", response=list[UnitBrief], summary="The units at the top of the caller's scope")
+@router.get(
+    "", response={200: list[UnitBrief], **answers()}, summary="The units at the top of the caller's scope"
+)
 def list_units(request: HttpRequest):
     return [{"code": u.code, "name": u.name, "kind": u.kind} for u in access.top_units(request.user)]
 
 
-@router.get("/{code}", response={200: UnitOut, 404: ErrorOut}, summary="One unit")
+@router.get("/{code}", response={200: UnitOut, **answers(404)}, summary="One unit")
 def get_unit(request: HttpRequest, code: str):
     unit = access.unit_for_user(request.user, code)
     return _unit_out(unit)
@@ -74,7 +76,7 @@ def get_unit(request: HttpRequest, code: str):
 
 @router.get(
     "/{code}/people",
-    response={200: PeoplePage, 404: ErrorOut},
+    response={200: PeoplePage, **answers(404, 422, 429)},
     summary="The roster of the unit's subtree, masked",
 )
 def unit_people(request: HttpRequest, code: str, q: Query[PageQuery]):

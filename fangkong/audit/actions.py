@@ -5,12 +5,15 @@ from __future__ import annotations
 import hashlib
 import json
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
+
+from fangkong.org.bulk import insert_objects
 
 from .models import AuditEntry, ChainHead
 
@@ -104,21 +107,23 @@ class Row:
 
 
 def record_many(actor: Any, rows: list[Row]) -> int:
-    """Append many audit rows in the current transaction: one head lock and one insert per chain.
-
-    Chains are taken in order, so two writers never wait for each other crosswise.
-    """
+    """Append many audit rows in the current transaction with three statements whatever their number:
+    one locking read of the chain heads involved (in chain order, so two writers never wait for each
+    other crosswise), one insert, one update of the heads."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("audit.record_many must run inside the action's transaction")
+    if not rows:
+        return 0
     by_chain: dict[int, list[Row]] = {}
     for row in rows:
         by_chain.setdefault(chain_for(row.unit_code or f"{row.obj_type}:{row.obj_id}"), []).append(row)
+    heads = _locked_heads(sorted(by_chain))
     name = actor_name(actor)[:150]
     at = timezone.now()
+    entries: list[AuditEntry] = []
+    moved: dict[int, tuple[int, str]] = {}
     for chain in sorted(by_chain):
-        head = _locked_head(chain)
-        seq, prev = head.seq, head.hash
-        entries = []
+        seq, prev = heads[chain]
         for row in by_chain[chain]:
             seq += 1
             entry = AuditEntry(
@@ -135,9 +140,30 @@ def record_many(actor: Any, rows: list[Row]) -> int:
             )
             entry.hash = prev = entry_hash(entry)
             entries.append(entry)
-        AuditEntry.objects.bulk_create(entries)
-        ChainHead.objects.filter(chain=chain).update(seq=seq, hash=prev)
+        moved[chain] = (seq, prev)
+    insert_objects(entries)
+    _move_heads(moved)
     return len(rows)
+
+
+def _locked_heads(chains: list[int]) -> dict[int, tuple[int, str]]:
+    """(seq, hash) of each chain's head, locked for this transaction in chain order. Missing heads
+    are created first (a no-op for those a concurrent writer made), so every writer then takes the
+    same rows in the same order and none waits for another crosswise."""
+    locked = ChainHead.objects.select_for_update().filter(chain__in=chains).order_by("chain")
+    if ChainHead.objects.filter(chain__in=chains).count() < len(chains):
+        ChainHead.objects.bulk_create([ChainHead(chain=c) for c in sorted(chains)], ignore_conflicts=True)
+    return {h.chain: (h.seq, h.hash) for h in locked}
+
+
+def _move_heads(moved: dict[int, tuple[int, str]]) -> None:
+    if len(moved) == 1:
+        ((chain, (seq, hash_)),) = moved.items()
+        ChainHead.objects.filter(chain=chain).update(seq=seq, hash=hash_)
+        return
+    ChainHead.objects.bulk_update(
+        [ChainHead(chain=c, seq=seq, hash=h) for c, (seq, h) in moved.items()], ["seq", "hash"]
+    )
 
 
 @dataclass
@@ -153,26 +179,50 @@ class Breach:
 
 
 def verify() -> tuple[int, Breach | None]:
-    """Walk every chain in order; return (rows checked, first breach or None)."""
+    """Walk every chain in order; return (rows checked, first breach or None).
+
+    Streams: rows come in chunks through a (server-side, on PostgreSQL) cursor, so memory does not
+    grow with the log. On PostgreSQL, outside a transaction, the walk reads one REPEATABLE READ
+    snapshot, so writers appending meanwhile never make the heads and the rows disagree.
+    """
+    if connection.vendor == "postgresql" and not connection.in_atomic_block:
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            return _verify_chains()
+    return _verify_chains()
+
+
+def _verify_chains() -> tuple[int, Breach | None]:
     checked = 0
     heads = {h.chain: h for h in ChainHead.objects.all()}
-    chains = set(heads) | set(AuditEntry.objects.values_list("chain", flat=True).distinct())
+    # order_by(): without it the model's ordering joins the DISTINCT and every row comes back.
+    chains = set(heads) | set(AuditEntry.objects.order_by().values_list("chain", flat=True).distinct())
     for chain in sorted(chains):
-        prev_hash, expected_seq = GENESIS, 1
-        last_seq = 0
-        for entry in AuditEntry.objects.filter(chain=chain).order_by("seq").iterator(chunk_size=5000):
-            checked += 1
-            if entry.seq != expected_seq:
-                return checked, Breach(
-                    entry.id, chain, expected_seq, f"row seq {entry.seq} found, a row is missing"
-                )
-            if entry.prev_hash != prev_hash:
-                return checked, Breach(entry.id, chain, entry.seq, "does not link to the previous row")
-            if entry_hash(entry) != entry.hash:
-                return checked, Breach(entry.id, chain, entry.seq, "content does not match its hash (edited)")
-            prev_hash, expected_seq, last_seq = entry.hash, expected_seq + 1, entry.seq
+        rows = AuditEntry.objects.filter(chain=chain).order_by("seq").iterator(chunk_size=5000)
+        n, breach, last_seq, last_hash = _verify_chain(chain, rows)
+        checked += n
+        if breach is not None:
+            return checked, breach
         head = heads.get(chain)
-        if head is None or head.seq != last_seq or head.hash != prev_hash:
+        if head is None or head.seq != last_seq or head.hash != last_hash:
             seq = head.seq if head else last_seq
             return checked, Breach(None, chain, seq, f"head says seq {seq} but the chain ends at {last_seq}")
     return checked, None
+
+
+def _verify_chain(chain: int, rows: Iterator[AuditEntry]) -> tuple[int, Breach | None, int, str]:
+    """(rows checked, first breach or None, last seq, last hash) of one chain's rows in seq order."""
+    checked, prev_hash, expected_seq = 0, GENESIS, 1
+    for entry in rows:
+        checked += 1
+        if entry.seq != expected_seq:
+            reason = f"row seq {entry.seq} found, a row is missing"
+            return checked, Breach(entry.id, chain, expected_seq, reason), 0, ""
+        if entry.prev_hash != prev_hash:
+            return checked, Breach(entry.id, chain, entry.seq, "does not link to the previous row"), 0, ""
+        if entry_hash(entry) != entry.hash:
+            reason = "content does not match its hash (edited)"
+            return checked, Breach(entry.id, chain, entry.seq, reason), 0, ""
+        prev_hash, expected_seq = entry.hash, expected_seq + 1
+    return checked, None, expected_seq - 1, prev_hash

@@ -2,9 +2,8 @@
 
 Regions are public reference data, so the region pages are group pages (404 below the group).
 `PUT /regions/{region_code}/risk` is for the group admin only (403 to anyone else, proved in
-tests/controls/test_api.py); the walk calls it with an invalid level so that every caller, whatever
-its role, gets 422 and it only proves the anonymous 401 — the walk's "rightful admin" for an API
-operation is always E1's enterprise admin, who must not set risk levels.
+tests/controls/test_api.py and by the walk's group-route test): kind "group", so the walk calls it as
+the group admin, who is served.
 """
 
 from __future__ import annotations
@@ -54,16 +53,27 @@ PARAMS: dict[str, Sample] = {
     "version": Sample("1", "1", "1"),
 }
 
+ASPECTS = "entry masks canteen dormitory shuttle meetings visitors cleaning isolation supplies emergency"
+ASPECTS += " travel cross_region reporting health"
+# A policy must give every aspect at least one measure.
+_ONE_MEASURE_PER_ASPECT = {
+    f"m-{n}-{k}": v
+    for n, aspect in enumerate(ASPECTS.split())
+    for k, v in {"aspect": aspect, "code": f"{aspect}.walk", "text": "检查", "level": "low"}.items()
+}
+
 PAGES: dict[str, Call] = {
     "controls_home": Call(kind="own"),
     "controls_regions": Call(kind="group"),
     "controls_region_set": Call(
         "POST", {"region": "110105", "level": "medium", "effective_from": "2026-03-01"}, kind="group"
     ),
-    "controls_region_import": Call("POST", {}, kind="group"),
+    "controls_region_import": Call(
+        "POST", {}, kind="group", unserved="needs an uploaded file; success in tests/controls/test_pages.py"
+    ),
     "controls_region": Call(kind="group"),
     "controls_policy": Call(kind="group"),
-    "controls_policy_publish": Call("POST", {"attest_hours": "48"}, kind="group"),
+    "controls_policy_publish": Call("POST", {"attest_hours": "48", **_ONE_MEASURE_PER_ASPECT}, kind="group"),
     "controls_operations": Call(),
     "controls_rescreens": Call(),
     "controls_plan": Call(),
@@ -74,12 +84,17 @@ PAGES: dict[str, Call] = {
     "controls_override": Call(
         "POST", {"level": "high", "reason": "聚集性病例", "expires_on": "2099-01-01"}, kind="group"
     ),
-    "controls_override_cancel": Call("POST", {}, kind="group"),
+    "controls_override_cancel": Call(
+        "POST",
+        {},
+        kind="group",
+        unserved="needs a standing override (409 without); tests/controls/test_pages.py",
+    ),
 }
 
 API: dict[tuple[str, str], Call] = {
     ("PUT", "/api/v1/regions/{region_code}/risk"): Call(
-        "PUT", {"level": "not-a-level", "effective_from": "2026-03-01"}, kind="group"
+        "PUT", {"level": "medium", "effective_from": "2026-03-01"}, kind="group"
     ),
     ("GET", "/api/v1/units/{code}/controls"): Call(),
     ("GET", "/api/v1/units/{code}/operations"): Call("GET", {"date": "2026-03-01"}),

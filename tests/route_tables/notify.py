@@ -83,6 +83,7 @@ PAGES: dict[str, Call] = {
     "notify_inbox": Call(kind="own"),
     "notify_read_all": Call("POST", kind="own"),
     "notify_message": Call(),
+    "notify_message_read": Call("POST"),
     "notify_channels": Call(),
     "notify_channel_add": Call("POST", {"kind": "wecom", "url": "https://qyapi.weixin.qq.com/hook"}),
     "notify_channel_off": Call("POST"),

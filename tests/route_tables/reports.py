@@ -6,7 +6,9 @@ the query or body. The report type configuration pages are the group admin's (ki
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import cast
+from zoneinfo import ZoneInfo
 
 from .common import Call, Sample
 
@@ -70,11 +72,15 @@ PARAMS: dict[str, Sample] = {
 }
 
 _DAY = {"type": "epidemic_daily", "date": "2030-01-10"}
+# Submitting is for today's period in E1's time zone: one not started yet, or closed, is refused.
+_TODAY = datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()
 
 PAGES: dict[str, Call] = {
     "reports_home": Call(kind="own"),
     "reports_form": Call("GET", _DAY),
-    "reports_submit": Call("POST", {**_DAY, "on_site": "1", "isolated": "0", "new_confirmed": "0"}),
+    "reports_submit": Call(
+        "POST", {**_DAY, "date": _TODAY, "on_site": "1", "isolated": "0", "new_confirmed": "0"}
+    ),
     "reports_zero": Call("POST", {**_DAY, "confirm": "1"}),
     "reports_review": Call("GET", _DAY),
     "reports_accept": Call("POST", _DAY),
@@ -86,22 +92,33 @@ PAGES: dict[str, Call] = {
     "reports_compiled_export": Call("GET", {"date": "2030-01-10"}),
     "reports_types": Call(kind="group"),
     "reports_type_create": Call(
-        "POST", {"code": "walk_type", "name_zh": "巡查", "name_en": "Walk"}, kind="group"
+        "POST",
+        {"code": "walk_type", "name_zh": "巡查", "name_en": "Walk"},
+        kind="group",
+        unserved="a type needs its field rows (422 without); success in tests/reports/test_views.py",
     ),
     "reports_type_edit": Call(kind="group"),
-    "reports_type_save": Call("POST", {"name_zh": "疫情防控日报", "name_en": "Daily"}, kind="group"),
+    "reports_type_save": Call(
+        "POST",
+        {"name_zh": "疫情防控日报", "name_en": "Daily"},
+        kind="group",
+        unserved="a type needs its field rows (422 without); success in tests/reports/test_views.py",
+    ),
 }
 
 _BODY = {"type": "epidemic_daily", "date": "2030-01-10"}
 
 API: dict[tuple[str, str], Call] = {
     ("GET", "/api/v1/report-types"): Call(kind="public_list"),
-    ("POST", "/api/v1/units/{code}/reports"): Call("POST", {**_BODY, "zero": True}),
+    ("POST", "/api/v1/units/{code}/reports"): Call("POST", {**_BODY, "date": _TODAY, "zero": True}),
     ("GET", "/api/v1/units/{code}/reports/{type_code}/{report_day}"): Call(),
     ("GET", "/api/v1/units/{code}/reporting"): Call("GET", {"date": "2030-01-10"}),
-    ("POST", "/api/v1/units/{code}/reports/review"): Call("POST", {**_BODY, "decision": "accept"}),
+    # Reviewing and excusing are the level above's (E1's segment admin).
+    ("POST", "/api/v1/units/{code}/reports/review"): Call(
+        "POST", {**_BODY, "date": "{report_day}", "decision": "accept"}, who="segment_admin"
+    ),
     ("POST", "/api/v1/units/{code}/reports/excuse"): Call(
-        "POST", {**_BODY, "reason": ""}
-    ),  # checked before who may excuse
+        "POST", {**_BODY, "date": "2030-01-17", "reason": "closed for the holiday"}, who="segment_admin"
+    ),
     ("GET", "/api/v1/units/{code}/compiled"): Call("GET", {"date": "2030-01-10"}),
 }
