@@ -16,6 +16,7 @@ from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from fangkong.audit.actions import record
+from fangkong.consent import gate as consent_gate
 from fangkong.ledger import hooks as ledger_hooks
 from fangkong.lib.dates import business_day
 from fangkong.org.actions import ActionError, token_digest
@@ -103,12 +104,15 @@ def _replay(existing: CheckIn, digest: str) -> tuple[CheckIn, bool]:
     return existing, False
 
 
-def _count(unit_id: int, day: date, *, checked_in: int = 0, red: int = 0, yellow: int = 0) -> None:
+def _count(
+    unit_id: int, day: date, *, checked_in: int = 0, red: int = 0, yellow: int = 0, on_site: int = 0
+) -> None:
     """Move the unit's day counters; the first write of a unit-day counts who is expected there."""
     changes = {
         "checked_in": F("checked_in") + checked_in,
         "red": F("red") + red,
         "yellow": F("yellow") + yellow,
+        "on_site": F("on_site") + on_site,
     }
     if UnitDay.objects.filter(unit_id=unit_id, day=day).update(**changes):
         return
@@ -133,8 +137,17 @@ def _recount_exempt(person: Person, first: date, last: date) -> None:
     rollup.recount_exempt_person(person.pk, list(units), first, last)
 
 
-def _card_delta(card: str, sign: int) -> dict[str, int]:
-    return {"red": sign if card == Card.RED else 0, "yellow": sign if card == Card.YELLOW else 0}
+def _delta(card: str, where: str, sign: int) -> dict[str, int]:
+    """What one counted check-in adds to (sign 1) or takes from (sign -1) its unit-day's counters."""
+    return {
+        "red": sign if card == Card.RED else 0,
+        "yellow": sign if card == Card.YELLOW else 0,
+        "on_site": sign if where == Where.ON_SITE else 0,
+    }
+
+
+# How far back people_for_checkin's `may_be_exempt` hint looks: a check-in is at most a day old.
+EXEMPT_HINT_DAYS = timedelta(days=2)
 
 
 def people_for_checkin() -> QuerySet[Person]:
@@ -144,7 +157,7 @@ def people_for_checkin() -> QuerySet[Person]:
     a person whose open placement starts after the check-in's day (a transfer dated ahead).
     """
     open_placement = Membership.objects.filter(person=OuterRef("pk"), end__isnull=True)
-    recent = timezone.now().date() - timedelta(days=2)
+    recent = timezone.now().date() - EXEMPT_HINT_DAYS
     return Person.objects.select_related("enterprise", "unit").annotate(
         placed_unit_id=Subquery(open_placement.values("unit_id")[:1]),
         placed_since=Subquery(open_placement.values("start")[:1]),
@@ -153,6 +166,7 @@ def people_for_checkin() -> QuerySet[Person]:
         may_be_exempt=Exists(
             Exemption.objects.filter(person=OuterRef("pk"), cancelled_at__isnull=True, end__gte=recent)
         ),
+        consent_standing=consent_gate.standing(),  # may the person's check-ins be processed (PIPL)
     )
 
 
@@ -210,6 +224,7 @@ def submit_checkin(
         unit = _placement(person, day)
         if unit is None:
             raise ActionError(f"is not on the roster on {day.isoformat()}", "person")
+        consent_gate.check(person)  # refused while the basis is consent and none stands
     except ActionError:
         # A retry of a check-in stored earlier is answered as a replay whatever holds now.
         existing = CheckIn.objects.filter(pk=data.id).first()
@@ -289,17 +304,17 @@ def _store(
         digest=digest,
     )
     if previous is None:
-        _count(unit_id, day, checked_in=1, **_card_delta(card, 1))
+        _count(unit_id, day, checked_in=1, **_delta(card, data.where, 1))
         if may_be_exempt(person, day):
             rollup.recount_exempt([(unit_id, day)])
     else:
-        old = _card_delta(previous.card, -1)
-        new = _card_delta(card, 1)
+        old = _delta(previous.card, previous.where, -1)
+        new = _delta(card, data.where, 1)
         if previous.unit_id != unit_id:
             _count(previous.unit_id, day, checked_in=-1, **old)
             _count(unit_id, day, checked_in=1, **new)
         elif old != {k: -v for k, v in new.items()}:
-            _count(unit_id, day, red=old["red"] + new["red"], yellow=old["yellow"] + new["yellow"])
+            _count(unit_id, day, **{k: old[k] + new[k] for k in new})
     if previous is not None or source in (Source.PROXY, Source.IMPORT):
         record(
             actor,
@@ -310,7 +325,7 @@ def _store(
             detail={"person": person.employee_no, "day": day, "version": checkin.version},
         )
     ledger_hooks.checkin_stored(actor, checkin)
-    signals.checkin_stored.send(sender=CheckIn, actor=actor, checkin=checkin)
+    signals.checkins_stored.send(sender=CheckIn, actor=actor, checkins=[checkin])
     return checkin, True
 
 

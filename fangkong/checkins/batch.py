@@ -17,18 +17,19 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from fangkong.audit.actions import Row, record_many
+from fangkong.consent import gate as consent_gate
 from fangkong.ledger import hooks as ledger_hooks
 from fangkong.lib.dates import business_day
 from fangkong.org.actions import ActionError
+from fangkong.org.bulk import insert_objects
 from fangkong.org.models import Person, Unit
 
-from . import actions, rollup, signals
+from . import actions, signals
 from . import rules as card_rules
-from .models import CheckIn, Device, Source, UnitDay
+from .models import CheckIn, Device, Exemption, Source, UnitDay, Where
 
 
 @dataclass(frozen=True)
@@ -100,8 +101,8 @@ def _prepare(sub: Submission, now: datetime) -> _Ready | None:
     day = business_day(sub.person.enterprise.timezone, captured)
     since = getattr(sub.person, "placed_since", None)
     placed_here = getattr(sub.person, "placed_unit_id", None) == sub.person.unit_id
-    if since is None or since > day or not placed_here:
-        return None
+    if since is None or since > day or not placed_here or not consent_gate.may_process(sub.person):
+        return None  # (a consent refusal is answered by submit_checkin, naming the field)
     return _Ready(sub, data.digest(sub.person.employee_no), day, sub.person.unit, captured)
 
 
@@ -117,35 +118,69 @@ def _one(actor: Any, sub: Submission, device: Device | None, now: datetime) -> O
     return Outcome(201 if created else 200, checkin)
 
 
+@dataclass(frozen=True)
+class _Previous:
+    """The person's current check-in of the day that a new one supersedes."""
+
+    pk: Any
+    version: int
+    card: str
+    where: str
+    unit_id: int
+
+
 def _store_many(
     actor: Any, ready: list[_Ready], now: datetime, device: Device | None, outcomes: dict[int, Outcome]
 ) -> list[Submission]:
-    """Insert the new check-ins among `ready`; returns the submissions left for the one-by-one path."""
+    """Insert the new check-ins and amendments among `ready`; returns the submissions left for the
+    one-by-one path (replays of stored ids, amendments that move a person to another unit)."""
     person_ids = sorted({r.sub.person.pk for r in ready})
     list(Person.objects.select_for_update().filter(pk__in=person_ids).order_by("pk").values_list("pk"))
     ids = [r.sub.data.id for r in ready]
     days = {r.day for r in ready}
-    taken_ids: set = set()
-    superseded: set[tuple[int, date]] = set()
-    clash = CheckIn.objects.filter(Q(pk__in=ids) | Q(person_id__in=person_ids, day__in=days, current=True))
-    for pk, person_id, day in clash.values_list("pk", "person_id", "day"):
-        taken_ids.add(pk)
-        superseded.add((person_id, day))
-    fresh: list[_Ready] = []
+    previous: dict[tuple[int, date], _Previous] = {}
+    # Two index reads (primary key; the one-current-per-person-day index) beat one with OR.
+    taken_ids = set(CheckIn.objects.filter(pk__in=ids).values_list("pk", flat=True))
+    current = CheckIn.objects.filter(person_id__in=person_ids, day__in=days, current=True)
+    for pk, person_id, day, version, card, where, unit_id in current.values_list(
+        "pk", "person_id", "day", "version", "card", "where", "unit_id"
+    ):
+        previous[(person_id, day)] = _Previous(pk, version, card, where, unit_id)
+    fresh: list[tuple[_Ready, _Previous | None]] = []
     left: list[Submission] = []
     for r in ready:
-        clear = r.sub.data.id not in taken_ids and (r.sub.person.pk, r.day) not in superseded
-        if clear:
-            fresh.append(r)
-        else:
+        prev = previous.get((r.sub.person.pk, r.day))
+        if r.sub.data.id in taken_ids or (prev is not None and prev.unit_id != r.unit.pk):
             left.append(r.sub)
+        else:
+            fresh.append((r, prev))
     if not fresh:
         return left
+    rows, counts = _rows(actor, fresh, now, device)
+    superseded = [prev.pk for _, prev in fresh if prev is not None]
+    if superseded:
+        CheckIn.objects.filter(pk__in=superseded).update(current=False)
+    insert_objects(rows)
+    _uncount_exempt(fresh, counts, now)
+    count_many(counts)
+    record_many(actor, _audit_rows(fresh, rows))
+    for (r, _prev), ci in zip(fresh, rows, strict=True):
+        ledger_hooks.checkin_stored(actor, ci)
+        outcomes[r.sub.index] = Outcome(201, ci)
+    signals.checkins_stored.send(sender=CheckIn, actor=actor, checkins=rows)
+    return left
+
+
+def _rows(
+    actor: Any, fresh: list[tuple[_Ready, _Previous | None]], now: datetime, device: Device | None
+) -> tuple[list[CheckIn], dict[tuple[int, date], list[int]]]:
+    """The check-in rows to insert and the counter changes per unit-day (checked in, red, yellow,
+    exempt, on site)."""
     rules = card_rules.current_rules()
     submitted_by = actor if getattr(actor, "is_authenticated", False) else None
     rows: list[CheckIn] = []
-    counts: dict[tuple[int, date], list[int]] = defaultdict(lambda: [0, 0, 0])
-    for r in fresh:
+    counts: dict[tuple[int, date], list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])
+    for r, prev in fresh:
         data = r.sub.data
         card, reasons = card_rules.evaluate(
             rules,
@@ -161,7 +196,7 @@ def _store_many(
                 unit_id=r.unit.pk,
                 enterprise_id=r.unit.enterprise_id or r.unit.pk,
                 day=r.day,
-                version=1,
+                version=prev.version + 1 if prev else 1,
                 current=True,
                 temperature=Decimal(data.temperature),
                 symptoms=list(data.symptoms),
@@ -183,35 +218,61 @@ def _store_many(
             )
         )
         c = counts[(r.unit.pk, r.day)]
-        c[0] += 1
-        c[1] += card == "red"
-        c[2] += card == "yellow"
-    CheckIn.objects.bulk_create(rows, batch_size=1000)
-    count_many(counts)
-    rollup.recount_exempt((r.unit.pk, r.day) for r in fresh if actions.may_be_exempt(r.sub.person, r.day))
-    record_many(
-        actor,
-        [
-            Row(
-                f"checkin.{ci.source}",
-                "checkin",
-                ci.pk,
-                unit_code=ci.person.enterprise.code,
-                detail={"person": ci.person.employee_no, "day": ci.day, "version": 1},
-            )
-            for ci in rows
-            if ci.source in (Source.PROXY, Source.IMPORT)
-        ],
-    )
-    for r, ci in zip(fresh, rows, strict=True):
-        ledger_hooks.checkin_stored(actor, ci)
-        signals.checkin_stored.send(sender=CheckIn, actor=actor, checkin=ci)
-        outcomes[r.sub.index] = Outcome(201, ci)
-    return left
+        c[0] += prev is None
+        c[1] += (card == "red") - (prev is not None and prev.card == "red")
+        c[2] += (card == "yellow") - (prev is not None and prev.card == "yellow")
+        c[4] += (data.where == Where.ON_SITE) - (prev is not None and prev.where == Where.ON_SITE)
+    return rows, counts
+
+
+def _uncount_exempt(fresh: list[tuple[_Ready, _Previous | None]], counts: dict, now: datetime) -> None:
+    """A first check-in of a person counted as exempt that day takes one off the unit-day's exempt
+    count: the person now counts as reported (PRODUCT.md's daily person state). One read finds them."""
+    recent = now.date() - actions.EXEMPT_HINT_DAYS  # people_for_checkin's hint covers these days
+    first = {
+        (r.sub.person.pk, r.day): r.unit.pk
+        for r, prev in fresh
+        if prev is None and (getattr(r.sub.person, "may_be_exempt", True) or r.day < recent)
+    }
+    if not first:
+        return
+    days = {d for _, d in first}
+    spans = Exemption.objects.filter(
+        person_id__in={p for p, _ in first}, cancelled_at__isnull=True, start__lte=max(days)
+    ).filter(end__gte=min(days))
+    covered = {
+        (p, d)
+        for p, start, end in spans.values_list("person_id", "start", "end")
+        for d in days
+        if (p, d) in first and start <= d <= end
+    }
+    for key in covered:
+        counts[(first[key], key[1])][3] -= 1
+
+
+def _audit_rows(fresh: list[tuple[_Ready, _Previous | None]], rows: list[CheckIn]) -> list[Row]:
+    """Amendments, proxy and import check-ins are audited (self and device check-ins are their own
+    record: the row names the person and the device)."""
+    return [
+        Row(
+            "checkin.amend" if prev else f"checkin.{ci.source}",
+            "checkin",
+            ci.pk,
+            unit_code=ci.person.enterprise.code,
+            detail={"person": ci.person.employee_no, "day": ci.day, "version": ci.version},
+        )
+        for (_r, prev), ci in zip(fresh, rows, strict=True)
+        if prev is not None or ci.source in (Source.PROXY, Source.IMPORT)
+    ]
 
 
 def count_many(counts: dict[tuple[int, date], list[int]]) -> None:
-    """Add (checked_in, red, yellow) to many unit-days with one locking read and one update."""
+    """Add (checked_in, red, yellow, exempt, on_site) to many unit-days with one locking read and one
+    update.
+
+    A unit-day opened here is counted from the rows already written (open_unit_day recounts who is
+    exempt), so its exempt change is not applied a second time.
+    """
     if not counts:
         return
     keys = sorted(counts)
@@ -223,14 +284,16 @@ def count_many(counts: dict[tuple[int, date], list[int]]) -> None:
         if (unit_id, day) not in have:  # the first write of a unit-day counts who is expected
             actions.open_unit_day(unit_id, day)
     table = connection.ops.quote_name(UnitDay._meta.db_table)
-    values = ", ".join(["(%s, %s, %s, %s, %s)"] * len(keys))
+    values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s)"] * len(keys))
     params: list[Any] = []
     for key in keys:
-        params += [key[0], key[1], *counts[key]]
+        n, r, y, e, s = counts[key]
+        params += [key[0], key[1], n, r, y, e if key in have else 0, s]
     with connection.cursor() as cursor:
         cursor.execute(
-            f"WITH v(unit_id, day, n, r, y) AS (VALUES {values}) "  # noqa: S608 - placeholders only
+            f"WITH v(unit_id, day, n, r, y, e, s) AS (VALUES {values}) "  # noqa: S608 - placeholders only
             f"UPDATE {table} AS u SET checked_in = u.checked_in + v.n, red = u.red + v.r, "
-            f"yellow = u.yellow + v.y FROM v WHERE u.unit_id = v.unit_id AND u.day = v.day",
+            f"yellow = u.yellow + v.y, exempt = u.exempt + v.e, on_site = u.on_site + v.s FROM v "
+            f"WHERE u.unit_id = v.unit_id AND u.day = v.day",
             params,
         )

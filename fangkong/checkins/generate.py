@@ -75,7 +75,7 @@ def checkin_history(rng: random.Random, days: int, ctx: HistoryContext) -> Mappi
     rules = current_rules()
     first = ctx.today - timedelta(days=days - 1)
     zones = _zones()
-    counters: dict[tuple[int, date], list[int]] = defaultdict(lambda: [0, 0, 0])
+    counters: dict[tuple[int, date], list[int]] = defaultdict(lambda: [0, 0, 0, 0])
     headcount: dict[int, int] = defaultdict(int)  # everyone generated joined before the history
     reds: dict[int, tuple[date, int, str]] = {}  # person -> (last red day, unit, temperature)
     prep_uuid = CheckIn._meta.get_field("id").get_db_prep_value
@@ -127,6 +127,7 @@ def checkin_history(rng: random.Random, days: int, ctx: HistoryContext) -> Mappi
                 c[0] += 1
                 c[1] += card == Card.RED
                 c[2] += card == Card.YELLOW
+                c[3] += 1  # generated check-ins are all on site
                 if card == Card.RED:
                     reds[pid] = (day, unit_id, str(temp))
                 yield (
@@ -169,7 +170,9 @@ def checkin_history(rng: random.Random, days: int, ctx: HistoryContext) -> Mappi
             last = chunk[-1][0]
     UnitDay.objects.bulk_create(
         [
-            UnitDay(unit_id=u, day=d, expected=headcount[u], checked_in=c[0], red=c[1], yellow=c[2])
+            UnitDay(
+                unit_id=u, day=d, expected=headcount[u], checked_in=c[0], red=c[1], yellow=c[2], on_site=c[3]
+            )
             for (u, d), c in counters.items()
         ],
         batch_size=5000,

@@ -1,8 +1,9 @@
-"""Signals other apps listen to; sent inside the check-in's transaction."""
+"""Signals other apps listen to; sent inside the check-ins' transaction."""
 
 from django.dispatch import Signal
 
-# Sent after a check-in is stored (a new one or an amendment; not for a replay), with actor and
-# checkin, by actions.submit_checkin and by the day import. Listeners must be cheap for the common
-# case (a green card): this is the hot path of the morning peak.
-checkin_stored = Signal()
+# Sent after check-ins are stored (new ones or amendments; not replays), with `actor` and
+# `checkins` (a list: one for a single check-in, all of a batch's set-based part at once), by
+# actions.submit_checkin and batch.submit_many. Listeners must be cheap for the common case (all
+# green): this is the hot path of the morning peak.
+checkins_stored = Signal()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -103,3 +104,35 @@ def reset_sequences(*models: Any) -> None:
 
 def next_id(model: Any) -> int:
     return (model.objects.aggregate(m=Max("id"))["m"] or 0) + 1
+
+
+def insert_objects(objs: Sequence[Any]) -> None:
+    """Insert model instances built in Python (primary keys set, or left to the database's default):
+    COPY on PostgreSQL — a tenth of bulk_create's per-field preparation on the morning peak's batch
+    path — and bulk_create elsewhere. Call inside a transaction; instances are not refreshed."""
+    if not objs:
+        return
+    model = type(objs[0])
+    if connection.vendor != "postgresql":
+        model.objects.bulk_create(objs, batch_size=1000)
+        return
+    fields = [
+        f for f in model._meta.concrete_fields if not (f.primary_key and getattr(objs[0], f.attname) is None)
+    ]
+    # Values go in as Python holds them: only Django's own field types, whose COPY text form is
+    # the value's (an encrypted or otherwise custom field would skip its preparation).
+    custom = [f.name for f in fields if not type(f).__module__.startswith("django.")]
+    if custom:
+        raise TypeError(f"insert_objects cannot write {model.__name__}.{custom[0]}: use bulk_create")
+    json_fields = {f.attname for f in fields if f.get_internal_type() == "JSONField"}
+    columns = [f.column for f in fields]
+    names = [f.attname for f in fields]
+
+    def rows() -> Iterator[list[Any]]:
+        for obj in objs:
+            yield [
+                json.dumps(getattr(obj, n), default=str) if n in json_fields else getattr(obj, n)
+                for n in names
+            ]
+
+    insert_rows(model._meta.db_table, columns, rows())

@@ -366,42 +366,59 @@ def grant_unlock(
     return unlock
 
 
-def flag_zero_reports(actor: Any, checkin) -> int:
-    """An abnormal check-in flags the zero epidemic reports already given for its day by its unit and
-    every unit above. Runs inside the check-in's transaction, after taking the same (enterprise, day)
-    row as a zero report: whichever comes second sees the other. The audit rows follow the commit in
-    their own transaction: taking an audit chain here, after the day row, could deadlock with a zero
-    report that holds the chain and waits for the day row."""
-    lock_days([checkin.enterprise_id], [checkin.day])
-    unit = checkin.unit
-    chain = [*unit.ancestor_ids, unit.pk]
-    reports = list(
+def flag_zero_reports(actor: Any, checkins: list) -> int:
+    """Abnormal check-ins flag the zero epidemic reports already given for their day by their unit and
+    every unit above. Runs inside the check-ins' transaction, after taking the same (enterprise, day)
+    rows as a zero report: whichever comes second sees the other. A batch takes its rows and reads
+    the reports once. The audit rows follow the commit in their own transaction: taking an audit
+    chain here, after the day row, could deadlock with a zero report that holds the chain and waits
+    for the day row."""
+    if not checkins:
+        return 0
+    lock_days(sorted({c.enterprise_id for c in checkins}), sorted({c.day for c in checkins}))
+    chains = {c.pk: {*c.unit.ancestor_ids, c.unit.pk} for c in checkins}
+    candidates = (
         UnitReport.objects.select_related("unit", "report_type")
         .filter(
-            unit_id__in=chain,
+            unit_id__in=set().union(*chains.values()),
             zero=True,
             flagged=False,
             report_type__category__code=EPIDEMIC,
-            period_start__lte=checkin.day,
-            period_end__gte=checkin.day,
+            period_start__lte=max(c.day for c in checkins),
+            period_end__gte=min(c.day for c in checkins),
         )
         .exclude(state=UnitReport.State.RETURNED)
     )
+    reasons: dict[int, str] = {}
+    reports = []
+    for report in candidates:
+        cause = next(
+            (
+                c
+                for c in checkins
+                if report.unit_id in chains[c.pk] and report.period_start <= c.day <= report.period_end
+            ),
+            None,
+        )
+        if cause is not None:
+            reports.append(report)
+            reasons[report.pk] = f"{cause.card} check-in on {cause.day.isoformat()} in {cause.unit.code}"[
+                :200
+            ]
     if not reports:
         return 0
     now = timezone.now()
-    reason = f"{checkin.card} check-in on {checkin.day.isoformat()} in {unit.code}"
-    UnitReport.objects.filter(pk__in=[r.pk for r in reports]).update(
-        flagged=True, flagged_at=now, flag_reason=reason[:200]
-    )
     for report in reports:
-        _event(report, "flagged", actor, reason, now)
+        UnitReport.objects.filter(pk=report.pk).update(
+            flagged=True, flagged_at=now, flag_reason=reasons[report.pk]
+        )
+        _event(report, "flagged", actor, reasons[report.pk], now)
     name = actor_name(actor)
 
     def audit() -> None:
         with transaction.atomic():
             for report in reports:
-                _audit(name, "flag", report, reason=reason)
+                _audit(name, "flag", report, reason=reasons[report.pk])
 
     transaction.on_commit(audit)
     return len(reports)

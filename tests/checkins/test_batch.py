@@ -30,13 +30,16 @@ def _counters_match_rows():
         CheckIn.objects.filter(current=True)
         .values("unit_id", "day")
         .annotate(
-            n=Count("pk"), red=Count("pk", filter=Q(card="red")), yellow=Count("pk", filter=Q(card="yellow"))
+            n=Count("pk"),
+            red=Count("pk", filter=Q(card="red")),
+            yellow=Count("pk", filter=Q(card="yellow")),
+            on_site=Count("pk", filter=Q(where="on_site")),
         )
     )
-    direct = {(r["unit_id"], r["day"]): (r["n"], r["red"], r["yellow"]) for r in rows}
+    direct = {(r["unit_id"], r["day"]): (r["n"], r["red"], r["yellow"], r["on_site"]) for r in rows}
     kept = {
-        (u.unit_id, u.day): (u.checked_in, u.red, u.yellow)
-        for u in UnitDay.objects.exclude(checked_in=0, red=0, yellow=0)
+        (u.unit_id, u.day): (u.checked_in, u.red, u.yellow, u.on_site)
+        for u in UnitDay.objects.exclude(checked_in=0, red=0, yellow=0, on_site=0)
     }
     assert kept == direct
 
@@ -87,3 +90,35 @@ def test_a_batch_from_an_enterprise_admin_reaches_only_its_enterprise(w):
     results = _batch(w.outsider, [_body("C0001"), _body("A0001")])
     assert [r["status"] for r in results] == [201, 404]
     assert not CheckIn.objects.filter(person__employee_no="A0001").exists()
+
+
+@pytest.mark.django_db
+def test_a_batch_counts_exempt_people_who_check_in_as_reported_and_amends_in_place(w):
+    """The dashboard's figures after a batch equal a direct count: an exempt person's first
+    check-in leaves the exempt count, an amendment from red to green leaves the red count."""
+    from fangkong.checkins.actions import add_exemption
+    from fangkong.checkins.rollup import rollup
+    from fangkong.lib.dates import business_day
+
+    staff = [person(w.grid1, f"X{i:04d}") for i in range(6)]
+    today = business_day(w.e1.timezone)
+    add_exemption("test", staff[0], start=today, end=today, reason="leave")
+    add_exemption("test", staff[1], start=today, end=today, reason="leave")
+    warm = _batch(w.group_admin, [_body("X0002", temperature=38.6)])  # opens the unit-day
+    assert warm[0]["checkin"]["card"] == "red"
+    before = rollup(w.e1, today)
+    assert before["exempt"] == 2 and before["red"] == 1
+
+    results = _batch(
+        w.group_admin,
+        [_body("X0000"), _body("X0002", temperature=36.5, where="remote"), _body("X0003", where="leave")],
+    )
+
+    assert [r["status"] for r in results] == [201, 201, 201]
+    assert results[1]["checkin"]["version"] == 2
+    after = rollup(w.e1, today)
+    assert after["exempt"] == 1  # X0001 is still away; X0000 reported
+    assert after["red"] == 0
+    assert after["checked_in"] == before["checked_in"] + 2
+    assert after["missing"] == before["missing"] - 1  # X0003 (X0000 was exempt, not missing)
+    _counters_match_rows()

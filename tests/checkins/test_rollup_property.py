@@ -8,7 +8,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.django import TestCase
 
-from fangkong.checkins.actions import CheckinData, add_exemption, cancel_exemption, submit_checkin
+from fangkong.checkins.actions import (
+    CheckinData,
+    add_exemption,
+    cancel_exemption,
+    people_for_checkin,
+    submit_checkin,
+)
+from fangkong.checkins.batch import Submission, submit_many
 from fangkong.checkins.models import CheckIn, Exemption
 from fangkong.checkins.rollup import rollup
 from fangkong.org.actions import ActionError, person_leaves, rejoin_person, transfer_person
@@ -25,6 +32,12 @@ op = st.one_of(
     st.tuples(st.just("exempt"), st.integers(0, 7), st.integers(0, 3), st.integers(0, 2)),
     st.tuples(st.just("transfer"), st.integers(0, 7), st.integers(1, 3), st.integers(0, 2)),
     st.tuples(st.just("cancel"), st.integers(0, 7)),
+    # several people (or one twice) in one set-based batch: new check-ins, amendments, exempt people
+    st.tuples(
+        st.just("batch"),
+        st.lists(st.tuples(st.integers(0, 7), st.sampled_from(TEMPS)), min_size=1, max_size=6),
+        st.integers(0, 3),
+    ),
     st.tuples(st.just("leave"), st.integers(0, 7), st.integers(1, 3)),
     st.tuples(st.just("rejoin"), st.integers(0, 7), st.integers(1, 3), st.integers(0, 3)),
     # somebody reads the day in between: its counters are opened and must then follow every change
@@ -67,11 +80,25 @@ class RollupProperty(TestCase):
         self.grids.append(self.sub)
         self.people = [person(self.grids[i % 4], f"P{i}", joined=date(2026, 2, 1)) for i in range(8)]
 
+    def _batch(self, items, day: date) -> None:
+        at = datetime(day.year, day.month, day.day, 1, 0, tzinfo=UTC)
+        people = {p.pk: p for p in people_for_checkin().filter(pk__in=[x.pk for x in self.people])}
+        subs = [
+            Submission(
+                n,
+                people[self.people[i].pk],
+                CheckinData(id=uuid.uuid4(), temperature=t, captured_at=at),
+                "proxy",
+            )
+            for n, (i, t) in enumerate(items)
+        ]
+        submit_many("test", subs, now=at + timedelta(minutes=1))
+
     @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
     @given(st.lists(op, max_size=25))
     def test_rollup_equals_direct_count(self, ops):
         for o in ops:
-            p = Person.objects.get(pk=self.people[o[1]].pk)
+            p = Person.objects.get(pk=self.people[o[1] if o[0] != "batch" else 0].pk)
             try:
                 if o[0] == "look":
                     rollup(self.group, DAYS[o[2]])
@@ -80,6 +107,8 @@ class RollupProperty(TestCase):
                     at = datetime(day.year, day.month, day.day, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai
                     data = CheckinData(id=uuid.uuid4(), temperature=o[3], contact=o[4], captured_at=at)
                     submit_checkin("test", p, data, source="proxy", now=at + timedelta(minutes=1))
+                elif o[0] == "batch":
+                    self._batch(o[1], DAYS[o[2]])
                 elif o[0] == "exempt":
                     add_exemption("test", p, start=DAYS[o[2]], end=DAYS[min(3, o[2] + o[3])], reason="leave")
                 elif o[0] == "cancel":

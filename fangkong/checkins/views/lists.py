@@ -27,12 +27,13 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from fangkong.audit.actions import record
-from fangkong.checkins import rollup
+from fangkong.checkins import overrides, rollup
 from fangkong.checkins.models import SYMPTOMS, Card, CheckIn, Where
 from fangkong.lib.dates import business_day, parse_day, zone
 from fangkong.lib.xlsx import stream_xlsx
 from fangkong.org import access
 from fangkong.org.models import Person, Role, Unit
+from fangkong.privacy.actions import log_access
 
 PAGE_SIZE = 50
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -140,6 +141,7 @@ def missing_export(request: HttpRequest, code: str) -> StreamingHttpResponse:
         .values_list("employee_no", "name", "unit__code", "unit__name")
         .iterator(chunk_size=2000)
     )
+    log_access(request.user, "export", unit=f.target or unit, what=f"missing check-ins {f.day}")
     body = stream_xlsx("未打卡" if zh else "missing", header, rows)
     return _download(body, f"missing-{unit.code}-{f.day.isoformat()}.xlsx")
 
@@ -151,7 +153,7 @@ def _cards(f: Filters) -> QuerySet[CheckIn]:
     if f.target is None:
         return CheckIn.objects.none()
     return (
-        rollup.cards(f.target, f.day, list(COLOURS[f.colour]))
+        overrides.with_override(rollup.cards(f.target, f.day, list(COLOURS[f.colour])))
         .select_related("person", "unit")
         .order_by("unit__path", "person__employee_no")
     )
@@ -170,6 +172,7 @@ def _counts(unit: Unit, f: Filters) -> tuple[dict[str, Any], list[dict[str, Any]
 def _log_health_access(request: HttpRequest, unit: Unit, f: Filters, *, detail: bool, export: bool) -> None:
     """Access to named health data is an audited act (PRODUCT.md, Privacy)."""
     with transaction.atomic():
+        log_access(request.user, "export" if export else "view_health", unit=f.target or unit, what="cards")
         record(
             request.user,
             "checkins.cards.export" if export else "checkins.cards.view",

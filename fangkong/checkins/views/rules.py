@@ -11,7 +11,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path
 from django.utils.translation import gettext as _
@@ -22,18 +22,13 @@ from fangkong.checkins import actions
 from fangkong.checkins.models import RuleSet
 from fangkong.checkins.rules import current_rules
 from fangkong.org import access
-from fangkong.org.models import Role
 
 CODE_SEPARATORS = re.compile(r"[\s,，、;；]+")
 HISTORY = 50
 
 
 def _require_group_admin(request: HttpRequest) -> None:
-    user = request.user
-    if getattr(user, "is_superuser", False) and user.is_active:
-        return
-    if not access.grants(user, [Role.GROUP_ADMIN]).filter(unit__parent__isnull=True).exists():
-        raise Http404("No such page")
+    access.require_on_group(request.user)
 
 
 def _render(request: HttpRequest, form: dict[str, object], errors: dict[str, str], status: int = 200):
