@@ -181,7 +181,8 @@ def reset_today() -> dict[str, Any]:
             )
             deleted += cur.rowcount
             cur.execute(
-                f"UPDATE {unitday} SET checked_in = 0, red = 0, yellow = 0 WHERE day = %s AND unit_id IN "  # noqa: S608
+                f"UPDATE {unitday} SET checked_in = 0, red = 0, yellow = 0, on_site = 0 "  # noqa: S608
+                f"WHERE day = %s AND unit_id IN "
                 f"(SELECT id FROM {unit} WHERE enterprise_id IN ({ents}) OR id IN ({ents}))",
                 [day, Unit.Kind.ENTERPRISE, tz, Unit.Kind.ENTERPRISE, tz],
             )
@@ -354,13 +355,18 @@ def count_tags(tags: Sequence[str]) -> dict[str, int]:
 def counter_check() -> dict[str, Any]:
     """Today's day counters agree with today's current check-ins (nothing counted twice or missed)."""
     days = sorted({d for _, d in _zone_days()})
-    rows = CheckIn.objects.filter(day__in=days, current=True, counted=True).count()
-    counted = UnitDay.objects.filter(day__in=days).aggregate(n=Sum("checked_in"))["n"] or 0
+    current = CheckIn.objects.filter(day__in=days, current=True, counted=True)
+    rows = current.count()
+    on_site_rows = current.filter(where="on_site").count()
+    sums = UnitDay.objects.filter(day__in=days).aggregate(n=Sum("checked_in"), s=Sum("on_site"))
+    counted, on_site = sums["n"] or 0, sums["s"] or 0
     amended = CheckIn.objects.filter(day__in=days, version__gt=1).count()
     return {
         "days": days,
         "current_rows": rows,
         "counter_sum": counted,
+        "on_site_rows": on_site_rows,
+        "on_site_sum": on_site,
         "amendments": amended,
-        "ok": rows == counted,
+        "ok": rows == counted and on_site_rows == on_site,
     }

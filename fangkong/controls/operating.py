@@ -61,7 +61,10 @@ def save_project(
     if not name:
         raise ActionError("a project needs a name", "name")
     try:
-        amount = Decimal(str(investment).strip()).quantize(Decimal("0.01"))
+        amount = Decimal(str(investment).strip())
+        if not amount.is_finite():  # NaN cannot be compared below
+            raise InvalidOperation
+        amount = amount.quantize(Decimal("0.01"))
     except InvalidOperation:
         raise ActionError("not a number (10 000 CNY)", "investment") from None
     if amount < 0 or amount >= Decimal("1e12"):

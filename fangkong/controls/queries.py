@@ -18,9 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Q, Sum
+from django.db.models.functions import Coalesce
 
-from fangkong.checkins.models import CheckIn, Where
+from fangkong.checkins.models import UnitDay
 from fangkong.lib.dates import business_day
 from fangkong.org import access
 from fangkong.org.models import Region, Role, Unit
@@ -284,12 +285,16 @@ def statuses_on(enterprise_ids: list[int], day: date) -> dict[int, OperatingStat
 
 
 def _on_site(enterprise_ids: list[int], day: date) -> dict[int, tuple[int, int]]:
+    """(checked in, on site) per enterprise from the day counters of its units (never the check-ins:
+    at a million people a scan of the day's rows takes seconds)."""
     rows = (
-        CheckIn.objects.filter(enterprise_id__in=enterprise_ids, day=day, current=True, counted=True)
-        .values("enterprise_id")
-        .annotate(checked=Count("pk"), on_site=Count("pk", filter=Q(where=Where.ON_SITE)))
+        UnitDay.objects.filter(
+            Q(unit__enterprise_id__in=enterprise_ids) | Q(unit_id__in=enterprise_ids), day=day
+        )
+        .values(ent=Coalesce("unit__enterprise_id", "unit_id"))
+        .annotate(checked=Sum("checked_in"), on_site=Sum("on_site"))
     )
-    return {r["enterprise_id"]: (r["checked"], r["on_site"]) for r in rows}
+    return {r["ent"]: (r["checked"], r["on_site"]) for r in rows}
 
 
 def _pct(part: int, whole: int) -> float:
@@ -313,9 +318,8 @@ def _totals(ents: list[Unit], resumed: set[int], site: dict[int, tuple[int, int]
 
 def _owners(enterprises: list[Unit]) -> dict[int, str]:
     names: dict[int, str] = {}
-    for e in enterprises:
-        users = access.holders(e, (Role.ENTERPRISE_ADMIN,))
-        names[e.pk] = users[0].get_full_name() or users[0].username if users else ""
+    for pk, users in access.holders_many(enterprises, (Role.ENTERPRISE_ADMIN,)).items():
+        names[pk] = users[0].get_full_name() or users[0].username if users else ""
     return names
 
 

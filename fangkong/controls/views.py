@@ -49,10 +49,7 @@ class HttpResponseSeeOther(HttpResponseRedirect):
 
 
 def is_group_admin(user) -> bool:
-    return bool(
-        user.is_superuser
-        or access.grants(user, (Role.GROUP_ADMIN,)).filter(unit__kind=Unit.Kind.GROUP).exists()
-    )
+    return access.on_group(user)
 
 
 def _group_only(request: HttpRequest) -> None:

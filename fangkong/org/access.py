@@ -120,6 +120,20 @@ def roles_of(user) -> list[tuple[str, Unit]]:
     return [(g.role, g.unit) for g in grants(user).order_by("unit__path", "role")]
 
 
+def on_group(user, roles: Iterable[str] = (Role.GROUP_ADMIN,)) -> bool:
+    """An active superuser, or a holder of one of `roles` on the root of the tree (the leading
+    group): who may change what holds group-wide (card rules, legal basis, region levels)."""
+    if getattr(user, "is_superuser", False) and user.is_active:
+        return True
+    return grants(user, list(roles)).filter(unit__parent__isnull=True).exists()
+
+
+def require_on_group(user, roles: Iterable[str] = (Role.GROUP_ADMIN,)) -> None:
+    """Http404 (like an absent page) unless `on_group(user, roles)`."""
+    if not on_group(user, roles):
+        raise Http404("No such page")
+
+
 def holders(unit: Unit, roles: Iterable[str]):
     """Users holding one of `roles` on `unit` or its nearest ancestor that has any (nearest first)."""
     from django.contrib.auth import get_user_model
@@ -139,6 +153,25 @@ def holders(unit: Unit, roles: Iterable[str]):
             break
         users.append(g.user_id)
     return list(get_user_model().objects.filter(pk__in=users).order_by("pk"))
+
+
+def holders_many(units: Iterable[Unit], roles: Iterable[str]) -> dict[int, list]:
+    """`holders` for many units with two queries: unit pk -> users (nearest holding unit, by pk)."""
+    from django.contrib.auth import get_user_model
+
+    chains = {u.pk: [*u.ancestor_ids, u.pk] for u in units}
+    grants = RoleGrant.objects.filter(
+        unit_id__in=set().union(*chains.values()), role__in=list(roles), user__is_active=True
+    )
+    by_unit: dict[int, set[int]] = {}
+    for unit_id, user_id in grants.values_list("unit_id", "user_id"):
+        by_unit.setdefault(unit_id, set()).add(user_id)
+    users = get_user_model().objects.in_bulk({u for ids in by_unit.values() for u in ids})
+    found: dict[int, list] = {}
+    for pk, chain in chains.items():
+        nearest = next((by_unit[c] for c in reversed(chain) if c in by_unit), set())
+        found[pk] = [users[u] for u in sorted(nearest)]
+    return found
 
 
 def visible_ancestors(user, unit: Unit, roles: Iterable[str] = ALL_ROLES) -> QuerySet[Unit]:

@@ -61,7 +61,8 @@ def test_bench_smoke(tmp_path):
         assert r["rollup_under_load"][key]["p50_ms"] > 0
     assert r["rollup_under_load"]["errors"] == 0
     assert r["missing"]["p50_ms"] > 0 and r["missing"]["errors"] == 0
-    assert r["dashboard"]["p50_ms"] > 0
+    for key in ("unit_page", "board", "trends", "bulletin_pdf"):
+        assert r[key]["p50_ms"] > 0, key
     for key in ("large", "small"):
         export = r["export"][key]
         assert export["status"] == 200 and export["rows"] > 0 and export["worker_peak_rss_mib"] > 0

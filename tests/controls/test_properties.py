@@ -9,7 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.django import TestCase
 
-from fangkong.checkins.models import CheckIn
+from fangkong.checkins.actions import CheckinData, submit_checkin
+from fangkong.checkins.models import CheckIn, OpenDay, UnitDay
 from fangkong.controls import actions, queries, rescreen
 from fangkong.controls.models import RESUMED_STATUSES, OperatingStatus, RescreenEntry
 from fangkong.ledger.models import Item, Kind
@@ -99,7 +100,7 @@ class OperationsProperty(TestCase):
         g = unit("G", Unit.Kind.GROUP)
         segs = [unit(f"S{i}", Unit.Kind.SEGMENT, g) for i in range(2)]
         self.ents = [unit(f"E{i}", Unit.Kind.ENTERPRISE, segs[i % 2]) for i in range(5)]
-        self.people = [person(self.ents[i % 5], f"Q{i}") for i in range(10)]
+        self.people = [person(self.ents[i % 5], f"Q{i}", joined=date(2026, 2, 1)) for i in range(10)]
 
     @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
     @given(
@@ -110,6 +111,8 @@ class OperationsProperty(TestCase):
     def test_rates_equal_a_direct_count(self, changes, checkins, look):
         OperatingStatus.objects.all().delete()
         CheckIn.objects.all().delete()
+        UnitDay.objects.all().delete()
+        OpenDay.objects.all().delete()
         start = date(2026, 3, 1)
         for e, status, offset in changes:
             OperatingStatus.objects.create(
@@ -121,12 +124,11 @@ class OperationsProperty(TestCase):
             )
         day = start + timedelta(days=look)
         seen: dict[int, str] = {}
-        for who, where in checkins:
-            if who in seen:
-                continue
+        at = datetime(day.year, day.month, day.day, 1, tzinfo=UTC)
+        for who, where in checkins:  # a second one of the same person amends the first
             seen[who] = where
-            c = _checkin(self.people[who], day, "", [])
-            CheckIn.objects.filter(pk=c.pk).update(where=where)
+            data = CheckinData(id=uuid.uuid4(), temperature=Decimal("36.5"), where=where, captured_at=at)
+            submit_checkin("test", self.people[who], data, source="proxy", now=at + timedelta(minutes=1))
         group = Unit.objects.get(code="G")
         ops = queries.operations(group, day)
 

@@ -291,14 +291,30 @@ class Bench:
             rollups[key]["ratio_to_floor"] = _ratio(rollups[key]["p50_ms"], floor["p50_ms"])
             self.say(f"  rollup {u[key]['code']}: p50 {rollups[key]['p50_ms']} ms")
         r["rollup"] = rollups
+        ops_path = f"/api/v1/units/{u['group']['code']}/operations?date={day}"
+        api.request("GET", ops_path)
+        ops = driver.probe(api, ops_path, max(10, n // 2))
+        ops["ratio_to_floor"] = _ratio(ops["p50_ms"], floor["p50_ms"])
+        r["operations"] = ops
+        self.say(f"  operations {u['group']['code']}: p50 {ops['p50_ms']} ms")
         m = driver.probe(api, f"/api/v1/units/{u['missing']['code']}/missing?date={day}", max(10, n // 2))
         m["ratio_to_floor"] = _ratio(m["p50_ms"], floor["p50_ms"])
         r["missing"] = m
         web = driver.Client(self.server.port, {"Cookie": f"sessionid={self.session}"})
-        web.request("GET", f"/units/{u['group']['code']}/")
-        page = driver.probe(web, f"/units/{u['group']['code']}/", max(10, n // 2))
-        page["ratio_to_floor"] = _ratio(page["p50_ms"], floor["p50_ms"])
-        r["dashboard"] = page
+        group = u["group"]["code"]
+        pages = {
+            "unit_page": f"/units/{group}/",
+            "board": f"/dashboard/units/{group}/",
+            "trends": f"/dashboard/units/{group}/trends.json",
+            "bulletin_pdf": f"/dashboard/units/{group}/bulletin.pdf?date={day}",
+        }
+        for key, path in pages.items():
+            web.request("GET", path)  # first one: not timed (the day's counters, caches)
+            page = driver.probe(web, path, max(10, n // 2))
+            page["ratio_to_floor"] = _ratio(page["p50_ms"], floor["p50_ms"])
+            r[key] = page
+            self.say(f"  {path}: p50 {page['p50_ms']} ms")
+        r["dashboard"] = r["board"]
         web.close()
         api.close()
 
@@ -486,9 +502,23 @@ def render_table(r: dict[str, Any]) -> str:
                 f"p99 {_fmt(m['p99_ms'])} ms",
             )
         )
-    d = r.get("dashboard")
-    if d:
-        add(("unit page /units/G/", f"p50 {_fmt(d['p50_ms'])} ms", "", f"p99 {_fmt(d['p99_ms'])} ms"))
+    for key, label in (
+        ("operations", "operations /units/G/operations (API)"),
+        ("unit_page", "unit page /units/G/"),
+        ("board", "dashboard /dashboard/units/G/"),
+        ("trends", "30-day trends (JSON)"),
+        ("bulletin_pdf", "daily bulletin PDF"),
+    ):
+        d = r.get(key)
+        if d:
+            add(
+                (
+                    label,
+                    f"p50 {_fmt(d['p50_ms'])} ms",
+                    f"{_fmt(d['ratio_to_floor'])} × floor",
+                    f"p99 {_fmt(d['p99_ms'])} ms",
+                )
+            )
     for key, e in r.get("export", {}).items():
         add(
             (
