@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -50,9 +50,18 @@ def _inbox(request: HttpRequest) -> HttpResponse:
 @never_cache
 @login_required
 def message(request: HttpRequest, message_uid: uuid.UUID) -> HttpResponse:
+    """Shows the message; the page itself posts the read receipt (a GET changes nothing)."""
     msg = queries.message_for_user(request.user, message_uid)
-    actions.mark_read(request.user, msg)
     return render(request, "notify/message.html", {"msg": msg})
+
+
+@require_POST
+@login_required
+def message_read(request: HttpRequest, message_uid: uuid.UUID) -> HttpResponse:
+    msg = actions.mark_read(request.user, queries.message_for_user(request.user, message_uid))
+    if getattr(request, "htmx", False):  # django-htmx's HtmxDetails; the page posts on load
+        return HttpResponse(status=204)
+    return redirect("notify_message", message_uid=msg.uid)
 
 
 @require_POST
@@ -184,6 +193,7 @@ urlpatterns = [
     path("", inbox, name="notify_inbox"),
     path("read-all/", read_all, name="notify_read_all"),
     path("messages/<uuid:message_uid>/", message, name="notify_message"),
+    path("messages/<uuid:message_uid>/read/", message_read, name="notify_message_read"),
     path("units/<str:code>/channels/", channels, name="notify_channels"),
     path("units/<str:code>/channels/add/", channel_add, name="notify_channel_add"),
     path("channels/<uuid:channel_uid>/off/", channel_off, name="notify_channel_off"),

@@ -21,11 +21,17 @@ def test_inbox_shows_unread_count_and_opening_marks_read(w, client):
     assert 'id="nav-inbox"' in page and "not for the grid leader" not in page
     assert "1 person in your grid" in page
     msg = Message.objects.get(user=w.grid_leader)
-    assert "艾丽" in client.get(f"/notify/messages/{msg.uid}/").content.decode()
+    page = client.get(f"/notify/messages/{msg.uid}/").content.decode()
+    assert "艾丽" in page
+    msg.refresh_from_db()
+    assert msg.read_at is None  # a GET changes nothing: the page posts its read receipt
+    assert f'hx-post="/notify/messages/{msg.uid}/read/"' in page
+    assert client.post(f"/notify/messages/{msg.uid}/read/", HTTP_HX_REQUEST="true").status_code == 204
     msg.refresh_from_db()
     assert msg.read_at is not None
     other = Message.objects.get(user=w.enterprise_admin)
     assert client.get(f"/notify/messages/{other.uid}/").status_code == 404
+    assert client.post(f"/notify/messages/{other.uid}/read/").status_code == 404
 
 
 @pytest.mark.django_db

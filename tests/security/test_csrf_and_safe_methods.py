@@ -29,14 +29,14 @@ MAY_CHANGE = {"sessions.session", "org.apitoken", "axes.accesslog", "axes.access
 # A read of health detail or an export is itself recorded (privacy: who looked at whose data): the
 # only audit rows a GET may write, checked by their action's verb; the chain heads move with them.
 ACCESS_VERBS = ("view", "export")
-AUDIT_TABLES = {"audit.auditentry", "audit.chainhead"}
+# The access log of personal data (privacy.AccessRecord) records the same reads.
+AUDIT_TABLES = {"audit.auditentry", "audit.chainhead", "privacy.accessrecord"}
 # Rows a read materialises, by design of their module: derived data, not a change anyone made.
 # Keep this list short; each entry says why.
 DERIVED = {
     "checkins.openday": "a business day's counter rows are opened on first use (checkins.rollup)",
     "checkins.unitday": "the per-unit day counters opened with it, all zero",
     "checkins.ruleset": "the health-card rules' first version, created with the defaults on first read",
-    "notify.message": "opening one's own message records it as read (a read receipt)",
     "news.post": "a post's view counter (the column shows how many read it)",
     "news.postview": "who has read a post, counted once per reader",
 }
