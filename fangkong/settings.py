@@ -1,7 +1,9 @@
 """The one settings module. Every knob is an environment variable with a safe default."""
 
+import base64
 import os
 import secrets
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -20,12 +22,14 @@ def _env_bool(name: str, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
-def _development_secret_key() -> str:
+def _development_secret_key(
+    name: str = "secret_key", make: Callable[[], str] = lambda: secrets.token_urlsafe(50)
+) -> str:
     """A random key generated once and kept under var/, so sessions survive restarts."""
     VAR_DIR.mkdir(parents=True, exist_ok=True)
-    key_file = VAR_DIR / "secret_key"
+    key_file = VAR_DIR / name
     if not key_file.exists():
-        key_file.write_text(secrets.token_urlsafe(50))
+        key_file.write_text(make())
         key_file.chmod(0o600)
     return key_file.read_text().strip()
 
@@ -35,6 +39,14 @@ DEBUG = _env_bool("DEBUG", False)
 # (fangkong.security.checks). The generated key under var/ is for development and the demo.
 SECRET_KEY_FROM_ENV = bool(os.environ.get("SECRET_KEY"))
 SECRET_KEY = os.environ.get("SECRET_KEY") or _development_secret_key()
+# ID numbers and mobiles are encrypted with this key (base64 of 32 bytes; fangkong.privacy.crypto).
+# Production sets it in the environment (`fangkong check --deploy` fails without it); old keys, kept
+# only to decrypt until `fangkong privacy_rekey` has run, go comma-separated in FANGKONG_FIELD_OLD_KEYS.
+FIELD_KEY_FROM_ENV = bool(os.environ.get("FANGKONG_FIELD_KEY"))
+FIELD_KEY = os.environ.get("FANGKONG_FIELD_KEY") or _development_secret_key(
+    "field_key", lambda: base64.b64encode(secrets.token_bytes(32)).decode()
+)
+FIELD_OLD_KEYS = [k for k in os.environ.get("FANGKONG_FIELD_OLD_KEYS", "").split(",") if k.strip()]
 ALLOWED_HOSTS = [h for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h]
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 
@@ -79,8 +91,11 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Oversize bodies are refused before anything reads them (fangkong.security.middleware).
     "fangkong.security.middleware.RequestSizeLimitMiddleware",
+    # A NUL character in any field is refused naming it (PostgreSQL text cannot hold one).
+    "fangkong.security.middleware.NulCharacterMiddleware",
     "csp.middleware.CSPMiddleware",
     "fangkong.security.middleware.NoStoreMiddleware",
+    "fangkong.security.outage.DatabaseOutageMiddleware",  # database down: 503 + Retry-After, not 500
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -271,6 +286,29 @@ AUDIT_CHAINS = int(os.environ.get("AUDIT_CHAINS", "8"))
 
 # A person missing this many consecutive business days gets a ledger item (checkins/scan.py).
 MISSING_DAYS_ALERT = int(os.environ.get("MISSING_DAYS_ALERT", "2"))
+
+# --- retention (docs/privacy.md "Retention") -----------------------------------------------------
+# Days each class of personal data is kept before the daily purge (`fangkong purge`) deletes or
+# anonymises it. Audit and access logs are never purged and must be kept at least 3 years: a smaller
+# value is refused here and again by fangkong.retention.policy (for settings overridden at run time).
+RETENTION_LEGAL_MINIMUM_DAYS = 1095
+
+
+def _env_days(name: str, default: int, minimum: int = 1) -> int:
+    from django.core.exceptions import ImproperlyConfigured
+
+    days = int(os.environ.get(name, str(default)))
+    if days < minimum:
+        raise ImproperlyConfigured(f"{name}={days}: must be at least {minimum} days")
+    return days
+
+
+RETENTION_CHECKIN_DAYS = _env_days("RETENTION_CHECKIN_DAYS", 90)  # check-ins, trajectories
+RETENTION_CLOSED_ITEM_DAYS = _env_days("RETENTION_CLOSED_ITEM_DAYS", 180)  # after an item closed
+RETENTION_LEFT_PERSON_DAYS = _env_days("RETENTION_LEFT_PERSON_DAYS", 180)  # after a person left
+RETENTION_NOTIFY_DAYS = _env_days("RETENTION_NOTIFY_DAYS", 180)  # inbox messages, deliveries
+RETENTION_AUDIT_DAYS = _env_days("RETENTION_AUDIT_DAYS", 1095, RETENTION_LEGAL_MINIMUM_DAYS)
+RETENTION_ACCESS_LOG_DAYS = _env_days("RETENTION_ACCESS_LOG_DAYS", 1095, RETENTION_LEGAL_MINIMUM_DAYS)
 
 LOGGING = {
     "version": 1,

@@ -18,6 +18,7 @@ from django.utils import timezone
 from fangkong.audit.actions import actor_name, record
 from fangkong.org.actions import ActionError
 from fangkong.org.models import Person, Unit
+from fangkong.privacy.actions import log_access
 
 from .models import OPEN_STATES, CloseReason, Event, Item, Kind, State
 
@@ -136,7 +137,10 @@ def follow_up(
     temp = None
     if temperature not in (None, ""):
         try:
-            temp = Decimal(str(temperature)).quantize(Decimal("0.1"))
+            temp = Decimal(str(temperature))
+            if not temp.is_finite():  # NaN cannot be compared below
+                raise InvalidOperation
+            temp = temp.quantize(Decimal("0.1"))
         except InvalidOperation:
             raise ActionError("not a number", "temperature") from None
         if not Decimal("34.0") <= temp <= Decimal("43.0"):
@@ -218,6 +222,7 @@ def log_detail_view(user, item: Item, how: str = "page") -> None:
     if item.kind != Kind.HEALTH_ANOMALY:
         return
     with transaction.atomic():
+        log_access(user, "view_health", person=item.person, unit=item.unit, what=f"ledger item {item.uid}")
         record(
             user,
             "ledger.view_detail",

@@ -99,7 +99,8 @@ def _check_header(rt: ReportType | None, data: dict[str, Any]) -> list[tuple[str
         for key in ("min", "max"):
             if f[key] is not None:
                 try:
-                    Decimal(str(f[key]))
+                    if not Decimal(str(f[key])).is_finite():  # NaN cannot be compared: a 500 later
+                        raise InvalidOperation
                 except InvalidOperation:
                     errors.append(
                         (f"fields.{i}.{f['code'] or 'code'}", _("%(key)s must be a number") % {"key": key})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from typing import Any
@@ -9,7 +10,9 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY, logout
 from django.core.cache import cache
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
+from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils.cache import patch_cache_control
@@ -71,6 +74,86 @@ def too_big(request: HttpRequest, length: int, limit: int) -> HttpResponse:
     # The session and user are not loaded yet: a page of its own, not one extending base.html.
     body = render_to_string("security/refused.html", {"title": _("Too big"), "message": message})
     return HttpResponse(body, status=413)
+
+
+class NulCharacterMiddleware:
+    """400 (422 on the API) naming the field for a NUL character anywhere in the query, form fields
+    or a JSON body. PostgreSQL's text columns cannot hold one: without this check a stray NUL from a
+    broken scanner or an attacker reaches the database and answers 500 (SQLite stores it silently).
+    Runs after the size limit, so what it reads is bounded."""
+
+    def __init__(self, get_response: GetResponse):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        try:
+            loc = _nul_location(request)
+        except MultiPartParserError:
+            return malformed(request)
+        except RequestDataTooBig:
+            loc = None  # the view answers 413 naming the body when it reads it
+        if loc is not None:
+            return refused_nul(request, loc)
+        return self.get_response(request)
+
+
+def _has_nul(name: str, values: list[str]) -> bool:
+    return "\x00" in name or any("\x00" in v for v in values)
+
+
+def _nul_location(request: HttpRequest) -> list[str | int] | None:
+    """Where the first NUL is, as the API names places: ["query", name], ["body", 0, "id"] …"""
+    if "\x00" in request.path_info:
+        return ["path"]
+    for name, values in request.GET.lists():
+        if _has_nul(name, values):
+            return ["query", name.replace("\x00", "")]
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return None
+    content_type = request.content_type or ""
+    if content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        for name, values in request.POST.lists():
+            if _has_nul(name, values):
+                return ["form", name.replace("\x00", "")]
+    elif content_type.endswith("json") and b"\\u0000" in request.body:
+        try:
+            found = _json_nul(json.loads(request.body), [])
+        except ValueError:
+            return None  # not JSON: the API answers that itself
+        return ["body", *found] if found is not None else None
+    return None
+
+
+def _json_nul(node: Any, path: list[str | int]) -> list[str | int] | None:
+    """The path of the first JSON key or string holding a NUL (`[0, "id"]` in a batch)."""
+    if isinstance(node, str):
+        return path if "\x00" in node else None
+    items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+    for key, value in items:
+        if isinstance(key, str) and "\x00" in key:
+            return [*path, key.replace("\x00", "")]
+        found = _json_nul(value, [*path, key])
+        if found is not None:
+            return found
+    return None
+
+
+def malformed(request: HttpRequest) -> HttpResponse:
+    """A multipart body that cannot be parsed (a JSON text sent as form data, a broken boundary)."""
+    message = _("The form data could not be read: send it again as a form or as JSON.")
+    if _is_api(request):
+        return JsonResponse({"detail": message}, status=400)
+    body = render_to_string("security/refused.html", {"title": _("Not accepted"), "message": message})
+    return HttpResponse(body, status=400)
+
+
+def refused_nul(request: HttpRequest, loc: list[str | int]) -> HttpResponse:
+    field = str(loc[-1])
+    message = _("%(field)s contains a NUL character (\\0): remove it and send again.") % {"field": field}
+    if _is_api(request):
+        return JsonResponse({"detail": [{"loc": loc, "msg": message, "type": "value_error"}]}, status=422)
+    body = render_to_string("security/refused.html", {"title": _("Not accepted"), "message": message})
+    return HttpResponse(body, status=400)
 
 
 class NoStoreMiddleware:

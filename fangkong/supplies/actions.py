@@ -223,10 +223,10 @@ def _amount(value: Any) -> Decimal:
         raise ActionError(_("an amount in yuan is required, e.g. 500 or 199.50"), "amount") from None
     if not amount.is_finite() or amount <= 0:
         raise ActionError(_("must be more than zero"), "amount")
+    if amount >= MAX_AMOUNT:  # before quantize: 1e309 has no room for two decimals
+        raise ActionError(_("too large"), "amount")
     if amount != amount.quantize(Decimal("0.01")):
         raise ActionError(_("at most two decimals (fen)"), "amount")
-    if amount >= MAX_AMOUNT:
-        raise ActionError(_("too large"), "amount")
     return amount
 
 
