@@ -19,6 +19,12 @@ urlpatterns = [
     path("", include("fangkong.org.urls")),
     # checkins: fangkong.checkins.views (H5 page, proxy entry, lists, day upload, rules)
     path("", include("fangkong.checkins.urls")),
+    # consent: fangkong.consent.views (privacy notice, legal basis, acceptance and withdrawal)
+    path("consent/", include("fangkong.consent.urls")),
+    # privacy: fangkong.privacy.views (revealing an identifier, the access log)
+    path("privacy/", include("fangkong.privacy.urls")),
+    # retention: fangkong.retention.views (the periods in force and the purge's last runs)
+    path("retention/", include("fangkong.retention.urls")),
     # ledger: fangkong.ledger.views
     path("ledger/", include("fangkong.ledger.urls")),
     # reports: fangkong.reports.views

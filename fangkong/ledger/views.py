@@ -43,6 +43,7 @@ from fangkong.lib.dates import zone
 from fangkong.lib.xlsx import stream_xlsx
 from fangkong.org import access
 from fangkong.org.actions import ActionError
+from fangkong.privacy.actions import log_access
 
 from . import actions, queries
 from .actions import log_detail_view
@@ -214,6 +215,7 @@ def items_export(request: HttpRequest) -> StreamingHttpResponse:
     )
     if with_detail:
         with transaction.atomic():
+            log_access(user, "export", unit=f.unit or None, what="ledger items with health detail")
             record(
                 user,
                 "ledger.export_detail",

@@ -16,6 +16,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.middleware import HtmxDetails
 
+from fangkong.privacy.actions import log_access
+
 from . import access, exports, imports
 from .models import Person, Role, Unit
 
@@ -157,6 +159,7 @@ def roster(request: HtmxHttpRequest, code: str) -> HttpResponse:
 def roster_export(request: HttpRequest, code: str) -> StreamingHttpResponse:
     unit = access.unit_for_user(request.user, code, access.ROSTER_ROLES)
     people, _filters = _filtered_people(request, unit)
+    log_access(request.user, "export", unit=unit, what="roster")
     stamp = timezone.localdate().isoformat()
     response = StreamingHttpResponse(
         exports.roster_xlsx(people),
