@@ -14,3 +14,6 @@ class SuppliesConfig(AppConfig):
 
     def ready(self) -> None:
         from . import generate  # noqa: F401  (history for `fangkong generate` and `fangkong demo`)
+        from .jobs import register
+
+        register()  # the daily shortage scan

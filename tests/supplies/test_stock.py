@@ -135,3 +135,27 @@ def test_the_cover_target_is_configurable_per_stock(w):
     with pytest.raises(ActionError) as exc:
         actions.set_cover_days(w.enterprise_admin, w.e1, masks(), 0)
     assert exc.value.field == "cover_days"
+
+
+def test_the_daily_scan_opens_the_shortages_that_no_movement_revealed(w):
+    """A scheduled job (06:00, once for the group) reviews every stock: a shortage that appeared
+    without a movement (here a target raised behind the actions' back) gets its item that morning."""
+    from datetime import time
+
+    from fangkong.lib.dates import local_time
+    from fangkong.notify import schedule
+    from fangkong.notify.models import Run
+    from fangkong.supplies import jobs
+
+    actions.record_movement(w.enterprise_admin, w.e1, masks(), "received", 1000)
+    actions.record_movement(w.enterprise_admin, w.e1, masks(), "issued", 350)  # 50/day: 13 days of cover
+    Stock.objects.filter(enterprise=w.e1, item=masks()).update(cover_days=30)
+    assert not shortage_items().exists()
+    job = schedule.job(jobs.JOB)
+    assert (job.per, job.default_time) == ("global", time(6, 0))
+
+    at = local_time("Asia/Shanghai", business_day("Asia/Shanghai"), time(6, 1))
+    ran = schedule.run_due(at, names=[jobs.JOB])
+
+    assert [(r.job, r.state) for r in ran] == [(jobs.JOB, Run.State.DONE)]
+    assert shortage_items().get().unit == w.e1
