@@ -17,6 +17,8 @@ from fangkong.lib.dates import business_day
 from fangkong.org import access
 from fangkong.org.actions import ActionError
 from fangkong.org.models import Person
+from fangkong.privacy.actions import log_access
+from fangkong.privacy.models import AccessRecord
 
 from .auth import BearerAuth, DeviceAuth, SessionAuth
 from .schemas import answers
@@ -346,6 +348,7 @@ def unit_cards(request: HttpRequest, code: str, q: Query[CardQuery]):
     cards = rollup.cards(unit, day, colours).order_by("unit__path", "person__employee_no")
     columns = cards.values("person__employee_no", "person__name", "unit__code", "card", "captured_at")
     rows = columns.annotate(**overrides.marker())[(q.page - 1) * PAGE_SIZE : q.page * PAGE_SIZE]
+    log_access(request.user, AccessRecord.Action.VIEW_HEALTH, unit=unit, what="cards (API)")
     items = [
         {
             "employee_no": r["person__employee_no"],

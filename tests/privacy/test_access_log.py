@@ -54,6 +54,9 @@ def test_viewing_a_health_item_and_exporting_personal_data_are_logged(w):
         ("E1", "ledger"),
     ]
     assert _records(action="view_health", unit_code="E1") == [("e1_admin", "view_health", "")]  # cards
+    # The same list through the API is logged the same way.
+    assert admin.get("/api/v1/units/E1/cards").status_code == 200
+    assert AccessRecord.objects.filter(action="view_health", unit_code="E1", what="cards (API)").count() == 1
 
 
 def test_only_the_data_protection_officer_reads_the_log_within_its_subtree(w):
