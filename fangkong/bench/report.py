@@ -1,0 +1,205 @@
+"""What `fangkong bench` prints: the goals of issue 5 beside the run's figures, and the table."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def ratio(a: float | None, b: float | None) -> float | None:
+    return round(a / b, 1) if a is not None and b else None
+
+
+def goals(r: dict[str, Any]) -> list[dict[str, Any]]:
+    """The goals of issue 5 beside what this run measured."""
+    out: list[dict[str, Any]] = []
+
+    def goal(name: str, target: str, measured: Any, met: bool | None) -> None:
+        out.append({"goal": name, "target": target, "measured": measured, "met": met})
+
+    ci = r.get("checkins")
+    if ci:
+        goal(
+            "POST /checkins vs bare-insert ceiling",
+            ">= 0.5",
+            ci["ratio_to_insert"],
+            ci["ratio_to_insert"] is not None and ci["ratio_to_insert"] >= 0.5,
+        )
+        goal("POST /checkins p99 at 32 connections", "< 100 ms", ci["p99_ms"], ci["p99_ms"] < 100)
+        errors = ci["errors"] + r["checkins_during_rollups"]["errors"]
+        goal("POST /checkins errors", "0", errors, errors == 0)
+        lost = r.get("verify", {}).get("lost_total")
+        goal("check-ins lost or duplicated", "0", lost, lost == 0 and r["verify"]["ok"])
+        goal(
+            "a million check-ins",
+            "< 20 min",
+            ci["minutes_for_employees"] and round(1_000_000 / ci["per_s"] / 60, 1),
+            ci["per_s"] > 0 and 1_000_000 / ci["per_s"] < 1200,
+        )
+    b = r.get("batch")
+    if b:
+        goal("batch endpoint", ">= 10 000 check-ins/s", b["per_s"], b["per_s"] >= 10_000 and b["errors"] == 0)
+    g = r.get("rollup", {}).get("group")
+    if g:
+        at = r["scale"]["employees"]
+        goal(f"group roll-up p50, one client ({at:,} employees)", "< 30 ms", g["p50_ms"], g["p50_ms"] < 30)
+    gen = r.get("generate")
+    if gen:
+        goal(
+            f"generate {gen['employees']:,} employees, {gen['days']} days",
+            "< 300 s",
+            gen["seconds"],
+            gen["seconds"] < 300,
+        )
+    e = r.get("export")
+    if e and e["large"]["worker_peak_rss_mib"] and e["small"]["worker_peak_rss_mib"]:
+        growth = round(e["large"]["worker_peak_rss_mib"] - e["small"]["worker_peak_rss_mib"], 1)
+        goal(
+            f"export memory flat ({e['small']['rows']:,} vs {e['large']['rows']:,} rows)",
+            "peak grows < 16 MiB",
+            growth,
+            growth < 16,
+        )
+    return out
+
+
+def _fmt(v: Any, unit: str = "") -> str:
+    if v is None:
+        return "-"
+    if isinstance(v, float):
+        s = f"{v:,.1f}" if abs(v) >= 10 else f"{v:,.2f}"
+    elif isinstance(v, int):
+        s = f"{v:,}"
+    else:
+        s = str(v)
+    return s + unit
+
+
+def render_table(r: dict[str, Any]) -> str:
+    rows: list[tuple[str, str, str, str]] = []
+    add = rows.append
+    c = r.get("ceilings", {})
+    noop, insert = c.get("noop"), c.get("insert")
+    if noop:
+        add(("ceiling: /bench/noop", _fmt(noop["per_s"], " req/s"), "", f"p99 {_fmt(noop['p99_ms'])} ms"))
+    if insert:
+        add(("ceiling: /bench/insert", _fmt(insert["per_s"], " req/s"), "", f"p99 {insert['p99_ms']} ms"))
+    ci = r.get("checkins")
+    if ci:
+        add(
+            (
+                f"POST /checkins ({r['settings']['connections']} conn)",
+                _fmt(ci["per_s"], "/s"),
+                f"{_fmt(ci['ratio_to_insert'])} × insert, {_fmt(ci['ratio_to_noop'])} × noop",
+                f"p50 {ci['p50_ms']} / p99 {ci['p99_ms']} ms, {ci['errors']} errors",
+            )
+        )
+    b = r.get("batch")
+    if b:
+        add(
+            (
+                f"POST /checkins/batch ({b['batch_size']})",
+                _fmt(b["per_s"], "/s"),
+                f"{_fmt(b['ratio_to_insert'])} × insert",
+                f"{b['errors']} errors, batch p50 {_fmt(b['batch_p50_ms'])} ms",
+            )
+        )
+    floor = r.get("latency_floor")
+    for key, v in r.get("rollup", {}).items():
+        code = r["units"][key]["code"]
+        add(
+            (
+                f"rollup {code} ({r['units'][key]['people']:,} people), 1 client",
+                f"p50 {_fmt(v['p50_ms'])} ms",
+                f"{_fmt(v['ratio_to_floor'])} × floor" if floor else "",
+                f"p99 {_fmt(v['p99_ms'])} ms",
+            )
+        )
+    for key, v in r.get("rollup_under_load", {}).items():
+        if key == "errors":
+            continue
+        code = r["units"][key]["code"]
+        add((f"rollup {code} under load", f"p50 {_fmt(v['p50_ms'])} ms", "", f"p99 {_fmt(v['p99_ms'])} ms"))
+    if floor:
+        add(("latency floor (/bench/noop, 1 client)", f"p50 {_fmt(floor['p50_ms'])} ms", "", ""))
+    m = r.get("missing")
+    if m:
+        add(
+            (
+                f"missing list {r['units']['missing']['code']} ({r['units']['missing']['people']:,})",
+                f"p50 {_fmt(m['p50_ms'])} ms",
+                f"{_fmt(m['ratio_to_floor'])} × floor",
+                f"p99 {_fmt(m['p99_ms'])} ms",
+            )
+        )
+    for key, label in (
+        ("operations", "operations /units/G/operations (API)"),
+        ("unit_page", "unit page /units/G/"),
+        ("board", "dashboard /dashboard/units/G/"),
+        ("trends", "30-day trends (JSON)"),
+        ("bulletin_pdf", "daily bulletin PDF"),
+    ):
+        d = r.get(key)
+        if d:
+            add(
+                (
+                    label,
+                    f"p50 {_fmt(d['p50_ms'])} ms",
+                    f"{_fmt(d['ratio_to_floor'])} × floor",
+                    f"p99 {_fmt(d['p99_ms'])} ms",
+                )
+            )
+    for key, e in r.get("export", {}).items():
+        add(
+            (
+                f"XLSX export {key} ({e['rows']:,} rows)",
+                f"{_fmt(e['seconds'])} s",
+                f"{_fmt(e['rows_per_s'])} rows/s",
+                f"worker peak RSS {_fmt(e['worker_peak_rss_mib'])} MiB",
+            )
+        )
+    gen = r.get("generate")
+    if gen:
+        add(
+            (
+                f"generate {gen['employees']:,} × {gen['days']} days",
+                f"{_fmt(gen['seconds'])} s",
+                f"{_fmt(gen.get('ratio_to_copy'))} × COPY",
+                f"{_fmt(gen['rows'])} rows, {_fmt(gen['rows_per_s'])} rows/s",
+            )
+        )
+    cc = r.get("copy_ceiling")
+    if cc and cc.get("rows_per_s"):
+        add(("ceiling: COPY into indexed check-ins", _fmt(cc["rows_per_s"], " rows/s"), "", ""))
+    s = r.get("db_size")
+    if s:
+        add(("check-ins size per million", _fmt(s.get("mib_per_million"), " MiB"), "", s.get("method", "")))
+    drv = r.get("driver")
+    if drv:
+        add(
+            (
+                "driver headroom (noop ÷ check-ins)",
+                f"{_fmt(drv['noop_over_checkins'])} ×",
+                "",
+                f"wrk CPU {drv['cpu_cores_during_checkins']} cores",
+            )
+        )
+    w = r.get("warmup")
+    if w:
+        add(
+            (
+                "warm-up errors (3 s, not a figure)",
+                _fmt(w["errors"]),
+                "",
+                f"server log {r.get('server_log', '')}",
+            )
+        )
+    v = r.get("verify")
+    if v:
+        add(("lost check-ins (stored vs 201s)", _fmt(v["lost_total"]), "", "ok" if v["ok"] else "MISMATCH"))
+    widths = [max(len(row[i]) for row in rows) for i in range(4)] if rows else [0] * 4
+    lines = ["", *("  ".join(row[i].ljust(widths[i]) for i in range(4)).rstrip() for row in rows)]
+    lines.append("")
+    for g in r.get("goals", []):
+        mark = "met" if g["met"] else "MISSED"
+        lines.append(f"goal {g['goal']}: {g['target']} -> {_fmt(g['measured'])}  [{mark}]")
+    return "\n".join(lines)
