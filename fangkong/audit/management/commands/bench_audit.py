@@ -1,43 +1,23 @@
 """`fangkong bench_audit --rows 1000000`: append N valid audit rows fast, then time `audit verify`.
 
-The rows are hashed in Python exactly as `record()` hashes them (same `entry_hash`), spread over
-every chain after its current head, and written with COPY on PostgreSQL (executemany on SQLite) in
-chunks, so the writer's memory does not grow with N. The heads are moved in the same transaction:
-the log verifies afterwards. Then `verify()` walks every chain and the command prints its time,
+The rows are appended by `audit.actions.record_many` in chunks (hashed as every audit row is, spread
+over the chains by their unit code, written with COPY on PostgreSQL), in one transaction: the log
+verifies afterwards. Then `verify()` walks every chain and the command prints its time,
 rows per second and the process's peak RSS (the writer's chunks are freed before; `--rows 0` times
 verify alone, e.g. under `/usr/bin/time -v`). Meant for a scratch database: the rows stay.
 """
 
 from __future__ import annotations
 
-import json
 import resource
 import sys
 import time
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 
-from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import connection, transaction
 
-from fangkong.audit.actions import GENESIS, entry_hash, verify
-from fangkong.audit.models import AuditEntry, ChainHead
-from fangkong.org.bulk import CHUNK, batched_rows, insert_rows
-
-COLUMNS = (
-    "chain",
-    "seq",
-    "at",
-    "actor",
-    "action",
-    "object_type",
-    "object_id",
-    "unit_code",
-    "detail",
-    "prev_hash",
-    "hash",
-)
+from fangkong.audit.actions import Row, record_many, verify
+from fangkong.org.bulk import CHUNK
 
 
 def _peak_rss_mib() -> float:
@@ -46,58 +26,30 @@ def _peak_rss_mib() -> float:
     return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
 
 
-def bench_rows(rows: int, heads: dict[int, tuple[int, str]], start: datetime) -> Iterator[tuple]:
-    """Database rows for `rows` new entries, round-robin over the chains; moves `heads` along."""
-    chains = sorted(heads)
-    adapt = connection.ops.adapt_datetimefield_value
-    for i in range(rows):
-        chain = chains[i % len(chains)]
-        seq, prev = heads[chain]
-        entry = AuditEntry(
-            chain=chain,
-            seq=seq + 1,
-            at=start + timedelta(microseconds=i),
-            actor="bench",
-            action="bench.row",
-            object_type="bench",
-            object_id=str(i),
-            unit_code=f"B{chain:02d}",
-            detail=json.loads(json.dumps({"n": i, "note": "bench row 基准"})),
-            prev_hash=prev,
-        )
-        entry.hash = entry_hash(entry)
-        heads[chain] = (entry.seq, entry.hash)
-        yield (
-            entry.chain,
-            entry.seq,
-            adapt(entry.at),
-            entry.actor,
-            entry.action,
-            entry.object_type,
-            entry.object_id,
-            entry.unit_code,
-            json.dumps(entry.detail, ensure_ascii=False),
-            entry.prev_hash,
-            entry.hash,
-        )
+NOTE = "bench row 基准"
 
 
 def write_bench_rows(rows: int, write=lambda line: None) -> int:
-    """Append `rows` valid rows after the current heads in one transaction; returns the count."""
+    """Append `rows` valid rows in one transaction, through `record_many` (the same hashing, chain
+    heads and COPY as the batch check-ins) in chunks, so the writer's memory does not grow with N."""
+    written, t0 = 0, time.monotonic()
     with transaction.atomic():
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("SET LOCAL synchronous_commit = off")
-        for chain in range(max(1, settings.AUDIT_CHAINS)):
-            ChainHead.objects.get_or_create(chain=chain)
-        locked = ChainHead.objects.select_for_update().order_by("chain")
-        heads = {h.chain: (h.seq, h.hash or GENESIS) for h in locked}
-        written, t0 = 0, time.monotonic()
-        for batch in batched_rows(bench_rows(rows, heads, datetime.now(UTC)), CHUNK):
-            written += insert_rows(AuditEntry._meta.db_table, COLUMNS, batch)
+        for start in range(0, rows, CHUNK):
+            chunk = [
+                Row(
+                    "bench.row",
+                    "bench",
+                    i,
+                    unit_code=f"B{i % 64:02d}",
+                    detail={"n": i, "note": "bench row 基准"},
+                )
+                for i in range(start, min(rows, start + CHUNK))
+            ]
+            written += record_many("bench", chunk)
             write(f"  written: {written:,} ({written / (time.monotonic() - t0):,.0f}/s)")
-        for chain, (seq, hash_) in heads.items():
-            ChainHead.objects.filter(chain=chain).update(seq=seq, hash=hash_)
     return written
 
 
