@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable
 from decimal import Decimal
+
+from fangkong.lib.recent import Recent
 
 from .models import Card, RuleSet
 
@@ -19,26 +20,19 @@ DEFAULT_RULES = {
 # Every check-in reads the rules: each process keeps them this long. A version published in another
 # process is in force everywhere within these seconds; each check-in records the version it used.
 CACHE_SECONDS = 5.0
-_cached: tuple[float, RuleSet] | None = None
 
 
-def current_rules() -> RuleSet:
-    """The rule set in force (the newest version); version 1 with the defaults is created if none."""
-    global _cached
-    now = time.monotonic()
-    if _cached is not None and now - _cached[0] < CACHE_SECONDS:
-        return _cached[1]
+def _newest() -> RuleSet:
+    """The newest version; version 1 with the defaults is created if none."""
     rules = RuleSet.objects.order_by("-version").first()
     if rules is None:
         rules, _ = RuleSet.objects.get_or_create(version=1, defaults={**DEFAULT_RULES, "note": "defaults"})
-    _cached = (now, rules)
     return rules
 
 
-def forget_rules() -> None:
-    """Drop this process's copy (a new version was published here, or a test starts)."""
-    global _cached
-    _cached = None
+_rules = Recent(_newest, CACHE_SECONDS)
+current_rules = _rules.get  # the rule set in force
+forget_rules = _rules.forget  # a new version was published here, or a test starts
 
 
 def _in_regions(code: str, prefixes: Iterable[str]) -> bool:

@@ -8,11 +8,10 @@ partial unique index of Acceptance answers it) and the basis, cached per process
 
 from __future__ import annotations
 
-import time
-
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
+from fangkong.lib.recent import Recent
 from fangkong.org.actions import ActionError
 from fangkong.org.models import Person
 
@@ -20,30 +19,22 @@ from .models import Acceptance, Basis, LegalBasis
 
 # A basis switched in another process is in force everywhere within these seconds.
 CACHE_SECONDS = 5.0
-_cached: tuple[float, str] | None = None
 
 
-def current_basis() -> str:
+def _in_force() -> str:
     """The group's legal basis in force today (`consent` when none was ever recorded)."""
-    global _cached
-    now = time.monotonic()
-    if _cached is not None and now - _cached[0] < CACHE_SECONDS:
-        return _cached[1]
     row = (
         LegalBasis.objects.filter(effective_from__lte=timezone.localdate())
         .order_by("-effective_from", "-id")
         .values_list("basis", flat=True)
         .first()
     )
-    basis = row or Basis.CONSENT.value
-    _cached = (now, basis)
-    return basis
+    return row or Basis.CONSENT.value
 
 
-def forget_basis() -> None:
-    """Drop this process's copy (a basis was set here, or a test starts)."""
-    global _cached
-    _cached = None
+_basis = Recent(_in_force, CACHE_SECONDS)
+current_basis = _basis.get
+forget_basis = _basis.forget  # a basis was set here, or a test starts
 
 
 def standing() -> Exists:
