@@ -16,7 +16,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from fangkong.audit.actions import Row, record_many
@@ -27,7 +27,7 @@ from fangkong.org.actions import ActionError
 from fangkong.org.bulk import insert_objects
 from fangkong.org.models import Person, Unit
 
-from . import actions, signals
+from . import actions, rollup, signals
 from . import rules as card_rules
 from .models import CheckIn, Device, Exemption, Source, UnitDay, Where
 
@@ -278,22 +278,18 @@ def count_many(counts: dict[tuple[int, date], list[int]]) -> None:
     keys = sorted(counts)
     units = {u for u, _ in keys}
     days = {d for _, d in keys}
-    rows = UnitDay.objects.filter(unit_id__in=units, day__in=days).order_by("unit_id", "day")
-    have = set(rows.select_for_update().values_list("unit_id", "day"))
+    locked = UnitDay.objects.filter(unit_id__in=units, day__in=days).order_by("unit_id", "day")
+    have = set(locked.select_for_update().values_list("unit_id", "day"))
     for unit_id, day in keys:
         if (unit_id, day) not in have:  # the first write of a unit-day counts who is expected
             actions.open_unit_day(unit_id, day)
-    table = connection.ops.quote_name(UnitDay._meta.db_table)
-    values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s)"] * len(keys))
-    params: list[Any] = []
+    changes = []
     for key in keys:
         n, r, y, e, s = counts[key]
-        params += [key[0], key[1], n, r, y, e if key in have else 0, s]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"WITH v(unit_id, day, n, r, y, e, s) AS (VALUES {values}) "  # noqa: S608 - placeholders only
-            f"UPDATE {table} AS u SET checked_in = u.checked_in + v.n, red = u.red + v.r, "
-            f"yellow = u.yellow + v.y, exempt = u.exempt + v.e, on_site = u.on_site + v.s FROM v "
-            f"WHERE u.unit_id = v.unit_id AND u.day = v.day",
-            params,
-        )
+        changes.append((*key, n, r, y, e if key in have else 0, s))
+    rollup.update_unit_days(
+        ("n", "r", "y", "e", "s"),
+        changes,
+        "checked_in = u.checked_in + v.n, red = u.red + v.r, yellow = u.yellow + v.y, "
+        "exempt = u.exempt + v.e, on_site = u.on_site + v.s",
+    )

@@ -101,14 +101,21 @@ def recount_exempt_day(day: date) -> None:
     )
     rows = [(r["unit_id"], day, r["n"]) for r in counts]
     UnitDay.objects.filter(day=day).exclude(exempt=0).update(exempt=0)
+    update_unit_days(("n",), rows, "exempt = v.n")
+
+
+def update_unit_days(columns: tuple[str, ...], rows: list[tuple], assign: str) -> None:
+    """Update many UnitDay rows in one statement per 1 000: `rows` are (unit_id, day, *columns) and
+    `assign` says what to set from them (`v.<column>`; `u.` is the row), e.g. "exempt = v.n"."""
     table = connection.ops.quote_name(UnitDay._meta.db_table)
+    names = ", ".join(("unit_id", "day", *columns))
+    marks = "(" + ", ".join(["%s"] * (2 + len(columns))) + ")"
     for start in range(0, len(rows), 1000):
         chunk = rows[start : start + 1000]
-        values = ", ".join(["(%s, %s, %s)"] * len(chunk))
         with connection.cursor() as cursor:
             cursor.execute(
-                f"WITH v(unit_id, day, n) AS (VALUES {values}) "  # noqa: S608 - placeholders only
-                f"UPDATE {table} AS u SET exempt = v.n FROM v WHERE u.unit_id = v.unit_id AND u.day = v.day",
+                f"WITH v({names}) AS (VALUES {', '.join([marks] * len(chunk))}) "  # noqa: S608 - names from code
+                f"UPDATE {table} AS u SET {assign} FROM v WHERE u.unit_id = v.unit_id AND u.day = v.day",
                 [x for row in chunk for x in row],
             )
 
