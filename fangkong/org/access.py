@@ -135,24 +135,8 @@ def require_on_group(user, roles: Iterable[str] = (Role.GROUP_ADMIN,)) -> None:
 
 
 def holders(unit: Unit, roles: Iterable[str]):
-    """Users holding one of `roles` on `unit` or its nearest ancestor that has any (nearest first)."""
-    from django.contrib.auth import get_user_model
-
-    chain = [*unit.ancestor_ids, unit.pk]
-    found = (
-        RoleGrant.objects.filter(unit_id__in=chain, role__in=list(roles), user__is_active=True)
-        .select_related("unit")
-        .order_by("-unit__depth", "user_id")
-    )
-    nearest = None
-    users = []
-    for g in found:
-        if nearest is None:
-            nearest = g.unit.depth
-        if g.unit.depth != nearest:
-            break
-        users.append(g.user_id)
-    return list(get_user_model().objects.filter(pk__in=users).order_by("pk"))
+    """Users holding one of `roles` on `unit` or its nearest ancestor that has any (by pk)."""
+    return holders_many([unit], roles)[unit.pk]
 
 
 def holders_many(units: Iterable[Unit], roles: Iterable[str]) -> dict[int, list]:
