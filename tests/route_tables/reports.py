@@ -66,14 +66,26 @@ class _LazyReportDay:
         return self._made("E2")
 
 
+class _LazyToday:
+    """Today in E1's time zone, read when the call is made: submitting is for today's period, and a
+    date fixed when the module was imported is yesterday's closed period after local midnight."""
+
+    @property
+    def e1(self) -> str:
+        return datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()
+
+    own = absent = e1
+
+
 PARAMS: dict[str, Sample] = {
     "type_code": cast(Sample, _LazyType()),
+    "today": cast(Sample, _LazyToday()),
     "report_day": cast(Sample, _LazyReportDay()),
 }
 
 _DAY = {"type": "epidemic_daily", "date": "2030-01-10"}
 # Submitting is for today's period in E1's time zone: one not started yet, or closed, is refused.
-_TODAY = datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()
+_TODAY = "{today}"
 
 PAGES: dict[str, Call] = {
     "reports_home": Call(kind="own"),
