@@ -228,11 +228,10 @@ def _rows(
 def _uncount_exempt(fresh: list[tuple[_Ready, _Previous | None]], counts: dict, now: datetime) -> None:
     """A first check-in of a person counted as exempt that day takes one off the unit-day's exempt
     count: the person now counts as reported (PRODUCT.md's daily person state). One read finds them."""
-    recent = now.date() - actions.EXEMPT_HINT_DAYS  # people_for_checkin's hint covers these days
     first = {
         (r.sub.person.pk, r.day): r.unit.pk
         for r, prev in fresh
-        if prev is None and (getattr(r.sub.person, "may_be_exempt", True) or r.day < recent)
+        if prev is None and actions.may_be_exempt(r.sub.person, r.day, read=False)
     }
     if not first:
         return
