@@ -3,25 +3,50 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import cache
 from typing import Any
 
+from django.contrib.auth import get_user_model
+from django.db import connection
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja.security import APIKeyCookie, HttpBearer
 
+from fangkong.org import access
 from fangkong.org.actions import token_digest
 from fangkong.org.models import ApiToken
+from fangkong.org.rawsql import Columns, table
 
 _TOUCH_EVERY = timedelta(minutes=5)
 
 
-def _live_token(token: str) -> ApiToken | None:
-    """The token, if it is neither revoked nor held by a disabled account."""
+_TOKEN = Columns(ApiToken, "t")
+_USER = Columns(get_user_model(), "u")
+
+
+@cache
+def _token_sql() -> str:
     return (
-        ApiToken.objects.select_related("user")
-        .filter(digest=token_digest(token), revoked_at__isnull=True, user__is_active=True)
-        .first()
+        f"SELECT {_TOKEN.sql}, {_USER.sql}, gg.g_role, gg.g_path FROM {table(ApiToken)} t "  # noqa: S608
+        f"JOIN {table(get_user_model())} u ON u.id = t.user_id {access.grants_join('u.id')} "
+        "WHERE t.digest = %s AND t.revoked_at IS NULL AND u.is_active"
     )
+
+
+def _live_token(token: str) -> ApiToken | None:
+    """The token, if it is neither revoked nor held by a disabled account, with its user and the
+    user's grants: one hand-written read (org.rawsql), as every API call of the morning peak makes
+    it (a row per grant)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_token_sql(), [token_digest(token)])
+        rows = cursor.fetchall()
+    if not rows:
+        return None
+    n = len(_TOKEN)
+    found = _TOKEN.build(rows[0][:n])
+    found.user = _USER.build(rows[0][n : n + len(_USER)])
+    access.remember_grants(found.user, (row[-2:] for row in rows))
+    return found
 
 
 def bearer_user(request: HttpRequest) -> Any:

@@ -103,7 +103,7 @@ def _source_for(request: HttpRequest, person: Person) -> tuple[str, Device | Non
 
 def _person_for(request: HttpRequest, employee_no: str) -> tuple[Person, str, Device | None]:
     """The person the caller may check in, with the source it counts as; Http404 otherwise."""
-    person = actions.people_for_checkin().filter(employee_no=employee_no).first()
+    person = next(iter(actions.people_for_checkin(employee_nos=[employee_no])), None)
     how = _source_for(request, person) if person is not None else None
     if person is None or how is None:
         raise Http404("No such person")
@@ -172,8 +172,7 @@ def post_batch(request: HttpRequest, payload: list[dict[str, Any]]):
             results[index] = {"index": index, "id": raw_id, "status": 422, "detail": errors}
     # One read for every person named; the scope is decided per item as for a single check-in.
     people = {
-        p.employee_no: p
-        for p in actions.people_for_checkin().filter(employee_no__in={item.person for _, item in valid})
+        p.employee_no: p for p in actions.people_for_checkin(employee_nos=[item.person for _, item in valid])
     }
     subs: list[batch.Submission] = []
     device: Device | None = None

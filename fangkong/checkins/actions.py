@@ -6,13 +6,14 @@ import hashlib
 import json
 import secrets
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Q
 from django.utils import timezone
 
 from fangkong.audit.actions import record
@@ -21,9 +22,10 @@ from fangkong.ledger import hooks as ledger_hooks
 from fangkong.lib.dates import business_day
 from fangkong.org.actions import ActionError, token_digest
 from fangkong.org.models import Membership, Person, Region, Unit
+from fangkong.org.rawsql import insert
 from fangkong.org.roster import placements_on
 
-from . import rollup, signals
+from . import rollup, signals, statements
 from . import rules as card_rules
 from .models import SYMPTOMS, Card, CheckIn, Device, Exemption, RuleSet, Source, UnitDay, Where
 
@@ -108,16 +110,11 @@ def _count(
     unit_id: int, day: date, *, checked_in: int = 0, red: int = 0, yellow: int = 0, on_site: int = 0
 ) -> None:
     """Move the unit's day counters; the first write of a unit-day counts who is expected there."""
-    changes = {
-        "checked_in": F("checked_in") + checked_in,
-        "red": F("red") + red,
-        "yellow": F("yellow") + yellow,
-        "on_site": F("on_site") + on_site,
-    }
-    if UnitDay.objects.filter(unit_id=unit_id, day=day).update(**changes):
+    changes = {"checked_in": checked_in, "red": red, "yellow": yellow, "on_site": on_site}
+    if statements.move_counters(unit_id, day, changes):
         return
     open_unit_day(unit_id, day)
-    UnitDay.objects.filter(unit_id=unit_id, day=day).update(**changes)
+    statements.move_counters(unit_id, day, changes)
 
 
 def open_unit_day(unit_id: int, day: date) -> None:
@@ -146,35 +143,37 @@ def _delta(card: str, where: str, sign: int) -> dict[str, int]:
     }
 
 
-# How far back people_for_checkin's `may_be_exempt` hint looks: a check-in is at most a day old.
-EXEMPT_HINT_DAYS = timedelta(days=2)
+def _counter_moves(
+    previous: CheckIn | None, unit_id: int, card: str, where: str
+) -> list[tuple[int, dict[str, int]]]:
+    """What a check-in moves on the day counters: (unit, changes) pairs, this check-in's unit first."""
+    new = _delta(card, where, 1)
+    if previous is None:
+        return [(unit_id, {"checked_in": 1, **new})]
+    old = _delta(previous.card, previous.where, -1)
+    if previous.unit_id != unit_id:
+        return [(unit_id, {"checked_in": 1, **new}), (previous.unit_id, {"checked_in": -1, **old})]
+    if old == {k: -v for k, v in new.items()}:
+        return []
+    return [(unit_id, {k: old[k] + new[k] for k in new})]
 
 
-def people_for_checkin() -> QuerySet[Person]:
-    """People with what a check-in needs in the same row: unit, enterprise and the open placement.
-
-    The annotation saves the placement query on the hot path; `submit_checkin` falls back to it for
-    a person whose open placement starts after the check-in's day (a transfer dated ahead).
-    """
-    open_placement = Membership.objects.filter(person=OuterRef("pk"), end__isnull=True)
-    recent = timezone.now().date() - EXEMPT_HINT_DAYS
-    return Person.objects.select_related("enterprise", "unit").annotate(
-        placed_unit_id=Subquery(open_placement.values("unit_id")[:1]),
-        placed_since=Subquery(open_placement.values("start")[:1]),
-        # False: no exemption that can cover the check-in's day, so its first check-in of the day
-        # leaves UnitDay.exempt alone (the common case; no query).
-        may_be_exempt=Exists(
-            Exemption.objects.filter(person=OuterRef("pk"), cancelled_at__isnull=True, end__gte=recent)
-        ),
-        consent_standing=consent_gate.standing(),  # may the person's check-ins be processed (PIPL)
-    )
+def people_for_checkin(*, employee_nos: Iterable[str] = (), pks: Iterable[int] = ()) -> list[Person]:
+    """People with what a check-in needs, read in one statement (statements.people): pass them to
+    `submit_checkin` to save its queries. `submit_checkin` falls back to a placement query for a
+    person whose open placement starts after the check-in's day (a transfer dated ahead)."""
+    return statements.people(employee_nos=employee_nos, pks=pks)
 
 
-def may_be_exempt(person: Person, day: date) -> bool:
+def may_be_exempt(person: Person, day: date, *, read: bool = True) -> bool:
+    """Whether an exemption of the person may cover `day`. The person read's hint answers for the
+    days it covers (from `exempt_hint_from`); for others the exemptions are read, or with
+    read=False the answer is True (the caller reads them for many people at once)."""
     known = getattr(person, "may_be_exempt", None)
-    if known is not None:
+    since = getattr(person, "exempt_hint_from", None)
+    if known is not None and since is not None and day >= since:
         return bool(known)
-    return rollup.exempt_people(day).filter(person=person).exists()
+    return rollup.exempt_people(day).filter(person=person).exists() if read else True
 
 
 def _placement(person: Person, day: date) -> Unit | None:
@@ -254,18 +253,11 @@ def _store(
     source: str,
     device: Device | None,
 ) -> tuple[CheckIn, bool]:
-    # One person's submissions queue behind each other; different people never wait.
-    Person.objects.select_for_update().filter(pk=person.pk).values_list("pk").get()
-    # One read answers both questions: is this id stored already (replay), and which check-in of
-    # the person's day does this one supersede.
-    existing = previous = None
-    for row in CheckIn.objects.filter(Q(pk=data.id) | Q(person=person, day=day, current=True)):
-        if row.pk == data.id:
-            existing = row
-        else:
-            previous = row
-    if existing is not None:
-        return _replay(existing, digest)
+    previous = statements.lock_with_current(person.pk, day)
+    if previous is not None and previous.pk == data.id:
+        return _replay(previous, digest)
+    # Any other stored check-in with this id fails the INSERT below on the primary key; the caller
+    # then answers from the stored row (replay or conflict).
     unit_id = unit.pk
     rules = card_rules.current_rules()
     card, reasons = card_rules.evaluate(
@@ -276,8 +268,8 @@ def _store(
         visited=list(data.visited),
     )
     if previous is not None:
-        CheckIn.objects.filter(pk=previous.pk).update(current=False)
-    checkin = CheckIn.objects.create(
+        statements.supersede(previous.pk)
+    checkin = CheckIn(
         id=data.id,
         person=person,
         unit_id=unit_id,
@@ -303,18 +295,15 @@ def _store(
         rule_version=rules.version,
         digest=digest,
     )
-    if previous is None:
-        _count(unit_id, day, checked_in=1, **_delta(card, data.where, 1))
-        if may_be_exempt(person, day):
-            rollup.recount_exempt([(unit_id, day)])
-    else:
-        old = _delta(previous.card, previous.where, -1)
-        new = _delta(card, data.where, 1)
-        if previous.unit_id != unit_id:
-            _count(previous.unit_id, day, checked_in=-1, **old)
-            _count(unit_id, day, checked_in=1, **new)
-        elif old != {k: -v for k, v in new.items()}:
-            _count(unit_id, day, **{k: old[k] + new[k] for k in new})
+    moves = _counter_moves(previous, unit_id, card, data.where)
+    if not moves:
+        insert(checkin)
+    elif not statements.insert_and_count(checkin, moves[0][1]):  # moves[0] is this unit's
+        _count(unit_id, day, **moves[0][1])  # the unit-day's first check-in: its row is made
+    for other, changes in moves[1:]:
+        _count(other, day, **changes)
+    if previous is None and may_be_exempt(person, day):
+        rollup.recount_exempt([(unit_id, day)])
     if previous is not None or source in (Source.PROXY, Source.IMPORT):
         record(
             actor,

@@ -2,13 +2,12 @@
 
 Under the `consent` basis only a person with a standing acceptance (any notice version) may be
 checked in, from any source; under another basis everybody may. The cost on the hot path is one
-Exists() annotation on the person query `checkins.actions.people_for_checkin()` already makes (the
+EXISTS probe in the person read that a check-in makes anyway (`checkins.statements.people`; the
 partial unique index of Acceptance answers it) and the basis, cached per process like the card rules.
 """
 
 from __future__ import annotations
 
-from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from fangkong.lib.recent import Recent
@@ -35,11 +34,6 @@ def _in_force() -> str:
 _basis = Recent(_in_force, CACHE_SECONDS)
 current_basis = _basis.get
 forget_basis = _basis.forget  # a basis was set here, or a test starts
-
-
-def standing() -> Exists:
-    """The annotation `consent_standing` for a Person query: has a standing consent."""
-    return Exists(Acceptance.objects.filter(person=OuterRef("pk"), withdrawn_at__isnull=True, consented=True))
 
 
 def has_standing(person: Person) -> bool:

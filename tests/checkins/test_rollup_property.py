@@ -82,7 +82,7 @@ class RollupProperty(TestCase):
 
     def _batch(self, items, day: date) -> None:
         at = datetime(day.year, day.month, day.day, 1, 0, tzinfo=UTC)
-        people = {p.pk: p for p in people_for_checkin().filter(pk__in=[x.pk for x in self.people])}
+        people = {p.pk: p for p in people_for_checkin(pks=[x.pk for x in self.people])}
         subs = [
             Submission(
                 n,
