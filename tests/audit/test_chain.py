@@ -11,7 +11,8 @@ from tests.factories import unit
 
 
 @pytest.fixture
-def log(db):
+def log(db, settings):
+    settings.AUDIT_CHAINS = 2  # eight rows on two chains: some chain has several (pigeonhole)
     group = unit("G", Unit.Kind.GROUP)
     seg = unit("S1", Unit.Kind.SEGMENT, group)
     for i in range(6):
