@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from fangkong.consent.models import Acceptance
 from fangkong.org.models import Membership, Person, Unit
-from fangkong.org.rawsql import Columns, column, convert, execute_after, insert_statement, table
+from fangkong.org.rawsql import Columns, any_of, column, convert, execute_after, insert_statement, table
 
 from .models import CheckIn, Exemption, UnitDay
 
@@ -38,7 +38,7 @@ def _day(value: date) -> Any:
 
 
 @cache
-def _people_sql(key: str, n: int) -> str:
+def _people_sql(key: str, test: str) -> str:
     m, x, a = table(Membership), table(Exemption), table(Acceptance)
     end, xend = column(Membership, "end"), column(Exemption, "end")
     # The open placement is unique per person (membership_one_open_per_person); the consent probe
@@ -52,7 +52,7 @@ def _people_sql(key: str, n: int) -> str:
         f"FROM {table(Person)} p JOIN {table(Unit)} u ON u.id = p.unit_id "
         f"JOIN {table(Unit)} e ON e.id = p.enterprise_id "
         f"LEFT JOIN {m} pm ON pm.person_id = p.id AND pm.{end} IS NULL "
-        f"WHERE {key} IN ({', '.join(['%s'] * n)})"
+        f"WHERE {key} {test}"
     )
 
 
@@ -66,17 +66,25 @@ def people(*, employee_nos: Iterable[str] = (), pks: Iterable[int] = ()) -> list
     if not nos and not ids:
         return []
     key, values = ("p.employee_no", nos) if nos else ("p.id", ids)
+    test, params = any_of(values)
     recent = timezone.now().date() - EXEMPT_HINT_DAYS
     start_field = Membership._meta.get_field("start")
     n_person, n_unit = len(_PERSON), len(_UNIT)
+    units: dict[int, Unit] = {}  # one instance per unit: a batch's people share few units
     found = []
     with connection.cursor() as cursor:
-        cursor.execute(_people_sql(key, len(values)), [_day(recent), *values])
+        cursor.execute(_people_sql(key, test), [_day(recent), *params])
         for row in cursor.fetchall():
             person = _PERSON.build(row[:n_person])
-            person.unit = _UNIT.build(row[n_person : n_person + n_unit])
-            person.enterprise = _ENTERPRISE.build(row[n_person + n_unit : n_person + 2 * n_unit])
-            rest = row[n_person + 2 * n_unit :]
+            unit_at, enterprise_at = n_person, n_person + n_unit
+            if (unit := units.get(row[unit_at])) is None:
+                unit = units[row[unit_at]] = _UNIT.build(row[unit_at:enterprise_at])
+            if (enterprise := units.get(row[enterprise_at])) is None:
+                enterprise = units[row[enterprise_at]] = _ENTERPRISE.build(
+                    row[enterprise_at : enterprise_at + n_unit]
+                )
+            person.unit, person.enterprise = unit, enterprise
+            rest = row[enterprise_at + n_unit :]
             person.placed_unit_id = rest[0]
             person.placed_since = convert(start_field, rest[1])
             person.may_be_exempt, person.consent_standing = bool(rest[2]), bool(rest[3])
@@ -87,7 +95,11 @@ def people(*, employee_nos: Iterable[str] = (), pks: Iterable[int] = ()) -> list
 
 @cache
 def _lock_sql() -> str:
-    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    # NO KEY UPDATE: still one check-in (or card override) of the person at a time, but rows that
+    # only reference the person (the check-in's own foreign key check) need not wait for it.
+    features = connection.features
+    lock = " FOR NO KEY UPDATE" if features.has_select_for_no_key_update else ""
+    lock = lock or (" FOR UPDATE" if features.has_select_for_update else "")
     return f"SELECT id FROM {table(Person)} WHERE id = %s{lock}"  # noqa: S608
 
 

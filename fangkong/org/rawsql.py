@@ -11,10 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from functools import cached_property
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import DEFAULT_DB_ALIAS, connection
 from django.db.models import Field, Model
+
+M = TypeVar("M", bound=Model)
 
 
 def qn(name: str) -> str:
@@ -65,6 +67,46 @@ class Columns:
             for conv in convs:
                 row[i] = conv(row[i], col, connection)
         return self.model.from_db(DEFAULT_DB_ALIAS, self.names, row)
+
+
+def any_of(values: Sequence[Any]) -> tuple[str, list[Any]]:
+    """The test of a column against many values (`f"WHERE id {test}"`) and its parameters. On
+    PostgreSQL one array parameter, `= ANY(%s)`: the statement is the same whatever the number of
+    values, so it is prepared once, and psycopg does not split a query of a thousand placeholders
+    (~5 µs of Python each). Elsewhere `IN (%s, …)`. Values must be database values (`_day`, a UUID
+    field's `get_db_prep_value`)."""
+    if connection.vendor == "postgresql":
+        return "= ANY(%s)", [list(values)]
+    return f"IN ({', '.join(['%s'] * len(values))})", list(values)
+
+
+def select(sql: str, params: Sequence[Any], model: type[Model], names: Sequence[str]) -> list[list[Any]]:
+    """The rows of a hand-written SELECT of `model`'s fields `names` (attribute names: `unit_id`), in
+    that order, each value converted as the ORM converts it."""
+    by_name = {f.attname: f for f in model._meta.concrete_fields}
+    converters = []
+    for i, f in enumerate(by_name[n] for n in names):
+        col = f.get_col("x")
+        convs = connection.ops.get_db_converters(col) + f.get_db_converters(connection)  # type: ignore[attr-defined]
+        if convs:
+            converters.append((i, convs, col))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = [list(row) for row in cursor.fetchall()]
+    for row in rows:
+        for i, convs, col in converters:
+            for conv in convs:
+                row[i] = conv(row[i], col, connection)
+    return rows
+
+
+def build(model: type[M], values: dict[str, Any]) -> M:
+    """An instance of `model` from attribute values (`person_id`, not `person`; a field left out takes
+    its default), made by the positional constructor the ORM uses for the rows it reads: a third of
+    the keyword constructor's cost, which a batch of a thousand new rows feels."""
+    return model(
+        *[values[f.attname] if f.attname in values else f.get_default() for f in model._meta.concrete_fields]
+    )
 
 
 def convert(field: Field, value: Any) -> Any:
