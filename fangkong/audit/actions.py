@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from fangkong.org.bulk import insert_objects
+from fangkong.org.bulk import insert_values
 from fangkong.org.rawsql import execute_after, insert_statement, table
 
 from .models import AuditEntry, ChainHead
@@ -21,24 +21,65 @@ from .models import AuditEntry, ChainHead
 GENESIS = "0" * 64
 
 
-def _canonical(entry: AuditEntry) -> bytes:
+# The canonical form hashed: sorted keys, no spaces, UTF-8 (one encoder for every row).
+_canonical = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str).encode
+
+
+def _hash(
+    chain: int,
+    seq: int,
+    at: str,
+    actor: str,
+    action: str,
+    object_type: str,
+    object_id: str,
+    unit_code: str,
+    detail: dict[str, Any],
+    prev_hash: str,
+) -> str:
+    """The hash of an audit row of these values (`at` in ISO 8601): what `verify` recomputes."""
     body = {
-        "chain": entry.chain,
-        "seq": entry.seq,
-        "at": entry.at.isoformat(),
-        "actor": entry.actor,
-        "action": entry.action,
-        "object_type": entry.object_type,
-        "object_id": entry.object_id,
-        "unit_code": entry.unit_code,
-        "detail": entry.detail,
-        "prev_hash": entry.prev_hash,
+        "chain": chain,
+        "seq": seq,
+        "at": at,
+        "actor": actor,
+        "action": action,
+        "object_type": object_type,
+        "object_id": object_id,
+        "unit_code": unit_code,
+        "detail": detail,
+        "prev_hash": prev_hash,
     }
-    return json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str).encode()
+    return hashlib.sha256(_canonical(body).encode()).hexdigest()
 
 
 def entry_hash(entry: AuditEntry) -> str:
-    return hashlib.sha256(_canonical(entry)).hexdigest()
+    return _hash(
+        entry.chain,
+        entry.seq,
+        entry.at.isoformat(),
+        entry.actor,
+        entry.action,
+        entry.object_type,
+        entry.object_id,
+        entry.unit_code,
+        entry.detail,
+        entry.prev_hash,
+    )
+
+
+_PLAIN = (str, int, bool, type(None))
+
+
+def as_stored(detail: dict[str, Any] | None) -> dict[str, Any]:
+    """`detail` as the JSON column gives it back (dates and decimals as strings …), so the hash made
+    now is the one `verify` recomputes from the stored row. A flat dict of strings, whole numbers,
+    booleans and None is already that (the batch's rows): it is not round-tripped through JSON."""
+    if not detail:
+        return {}
+    if all(type(k) is str and type(v) in _PLAIN for k, v in detail.items()):
+        return detail
+    return json.loads(json.dumps(detail, default=str))
 
 
 def chain_for(key: str) -> int:
@@ -117,7 +158,8 @@ class Row:
 def record_many(actor: Any, rows: list[Row]) -> int:
     """Append many audit rows in the current transaction with three statements whatever their number:
     one locking read of the chain heads involved (in chain order, so two writers never wait for each
-    other crosswise), one insert, one update of the heads."""
+    other crosswise), one insert, one update of the heads. The rows are hashed and inserted as
+    values, not as AuditEntry instances (a batch of check-ins writes a thousand)."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("audit.record_many must run inside the action's transaction")
     if not rows:
@@ -128,30 +170,36 @@ def record_many(actor: Any, rows: list[Row]) -> int:
     heads = _locked_heads(sorted(by_chain))
     name = actor_name(actor)[:150]
     at = timezone.now()
-    entries: list[AuditEntry] = []
+    at_text = at.isoformat()
+    values: list[tuple[Any, ...]] = []
     moved: dict[int, tuple[int, str]] = {}
     for chain in sorted(by_chain):
         seq, prev = heads[chain]
         for row in by_chain[chain]:
             seq += 1
-            entry = AuditEntry(
-                chain=chain,
-                seq=seq,
-                at=at,
-                actor=name,
-                action=row.action,
-                object_type=row.obj_type,
-                object_id=str(row.obj_id)[:64],
-                unit_code=row.unit_code,
-                detail=json.loads(json.dumps(row.detail or {}, default=str)),
-                prev_hash=prev,
-            )
-            entry.hash = prev = entry_hash(entry)
-            entries.append(entry)
+            object_id, detail = str(row.obj_id)[:64], as_stored(row.detail)
+            entry = (chain, seq, at, name, row.action, row.obj_type, object_id, row.unit_code, detail, prev)
+            prev = _hash(chain, seq, at_text, *entry[3:])
+            values.append((*entry, prev))
         moved[chain] = (seq, prev)
-    insert_objects(entries)
+    insert_values(AuditEntry, _COLUMNS, values)
     _move_heads(moved)
     return len(rows)
+
+
+_COLUMNS = (
+    "chain",
+    "seq",
+    "at",
+    "actor",
+    "action",
+    "object_type",
+    "object_id",
+    "unit_code",
+    "detail",
+    "prev_hash",
+    "hash",
+)
 
 
 def _locked_heads(chains: list[int]) -> dict[int, tuple[int, str]]:

@@ -11,6 +11,7 @@ from typing import Any
 from django.core.management.color import no_style
 from django.db import connection
 from django.db.models import Max
+from django.db.models.fields import AutoFieldMixin
 
 CHUNK = 50_000
 
@@ -116,23 +117,45 @@ def insert_objects(objs: Sequence[Any]) -> None:
     if connection.vendor != "postgresql":
         model.objects.bulk_create(objs, batch_size=1000)
         return
-    fields = [
-        f for f in model._meta.concrete_fields if not (f.primary_key and getattr(objs[0], f.attname) is None)
+    names = [
+        f.attname
+        for f in model._meta.concrete_fields
+        if not (f.primary_key and getattr(objs[0], f.attname) is None)
     ]
+    insert_values(model, names, ([getattr(obj, n) for n in names] for obj in objs))
+
+
+# One encoder for every value: json.dumps(value, default=str) builds one per call.
+_json = json.JSONEncoder(default=str).encode
+
+
+def insert_values(model: Any, names: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    """Insert rows given as the values of the fields `names` (attribute names: `person_id`), as
+    `insert_objects` inserts instances holding them, without building the instances on PostgreSQL.
+    Every concrete field is named but an automatic primary key (the database's default then)."""
+    fields = {f.attname: f for f in model._meta.concrete_fields}
+    missing = [n for n, f in fields.items() if n not in names and not isinstance(f, AutoFieldMixin)]
+    if missing:  # COPY would leave them to the column default (NULL), not to the field's default
+        raise TypeError(f"insert_values needs {model.__name__}.{missing[0]}")
+    if connection.vendor != "postgresql":
+        model.objects.bulk_create(
+            [model(**dict(zip(names, row, strict=True))) for row in rows], batch_size=1000
+        )
+        return
     # Values go in as Python holds them: only Django's own field types, whose COPY text form is
     # the value's (an encrypted or otherwise custom field would skip its preparation).
-    custom = [f.name for f in fields if not type(f).__module__.startswith("django.")]
+    custom = [n for n in names if not type(fields[n]).__module__.startswith("django.")]
     if custom:
-        raise TypeError(f"insert_objects cannot write {model.__name__}.{custom[0]}: use bulk_create")
-    json_fields = {f.attname for f in fields if f.get_internal_type() == "JSONField"}
-    columns = [f.column for f in fields]
-    names = [f.attname for f in fields]
+        raise TypeError(f"insert_values cannot write {model.__name__}.{custom[0]}: use bulk_create")
+    json_at = [i for i, n in enumerate(names) if fields[n].get_internal_type() == "JSONField"]
+    columns = [fields[n].column for n in names]
 
-    def rows() -> Iterator[list[Any]]:
-        for obj in objs:
-            yield [
-                json.dumps(getattr(obj, n), default=str) if n in json_fields else getattr(obj, n)
-                for n in names
-            ]
+    def prepared() -> Iterator[Sequence[Any]]:
+        for row in rows:
+            if json_at:
+                row = list(row)
+                for i in json_at:
+                    row[i] = _json(row[i])
+            yield row
 
-    insert_rows(model._meta.db_table, columns, rows())
+    insert_rows(model._meta.db_table, columns, prepared())
