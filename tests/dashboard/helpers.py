@@ -13,22 +13,22 @@ from fangkong.checkins.actions import CheckinData, add_exemption, submit_checkin
 from fangkong.checkins.models import CheckIn, Exemption
 from fangkong.ledger import actions as ledger
 from fangkong.ledger.models import OPEN_STATES, Item, Kind
-from fangkong.lib.dates import business_day
+from fangkong.lib.dates import business_day, day_bounds
 from fangkong.org.models import Membership, Unit
 from tests.factories import World, person
 
 
 def populate(w: World) -> date:
     """Eight more people; today: check-ins (one red, one yellow), an exemption, an overdue item."""
-    day = business_day("Asia/Shanghai")
-    extra = [person(u, f"X{i:04d}", name=f"员工{i}") for i, u in enumerate([w.grid1, w.grid2, w.e2] * 3)]
     now = timezone.now()
+    day = business_day("Asia/Shanghai", now)
+    # Captured a little before now, but never before local midnight: the check-ins are today's.
+    captured = max(now - timedelta(minutes=5), day_bounds("Asia/Shanghai", day)[0])
+    extra = [person(u, f"X{i:04d}", name=f"员工{i}") for i, u in enumerate([w.grid1, w.grid2, w.e2] * 3)]
     temps = [Decimal("36.5")] * len(extra)
     temps[0] = Decimal("38.4")  # red
     for i, (p, t) in enumerate(zip(extra[:6], temps, strict=False)):
-        data = CheckinData(
-            id=uuid.uuid4(), temperature=t, contact=(i == 1), captured_at=now - timedelta(minutes=5)
-        )
+        data = CheckinData(id=uuid.uuid4(), temperature=t, contact=(i == 1), captured_at=captured)
         submit_checkin("test", p, data, source="proxy", now=now)
     submit_checkin(
         "test", w.alice, CheckinData(id=uuid.uuid4(), temperature=Decimal("36.6")), source="self", now=now
