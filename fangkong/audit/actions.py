@@ -217,14 +217,20 @@ def _head_update(chain: int, seq: int, hash_: str) -> tuple[str, list[Any]]:
 
 
 def _move_heads(moved: dict[int, tuple[int, str]]) -> None:
-    if len(moved) == 1:
-        ((chain, (seq, hash_)),) = moved.items()
-        with connection.cursor() as cursor:
-            cursor.execute(*_head_update(chain, seq, hash_))
-        return
-    ChainHead.objects.bulk_update(
-        [ChainHead(chain=c, seq=seq, hash=h) for c, (seq, h) in moved.items()], ["seq", "hash"]
-    )
+    """Set the heads of the chains written: one statement with array parameters on PostgreSQL (the
+    ORM's bulk_update of 64 heads costs ~5 ms of Python); elsewhere one UPDATE per chain."""
+    chains = sorted(moved)
+    with connection.cursor() as cursor:
+        if connection.vendor != "postgresql" or len(chains) == 1:
+            for chain in chains:
+                cursor.execute(*_head_update(chain, *moved[chain]))
+            return
+        cursor.execute(
+            f"UPDATE {table(ChainHead)} AS h SET seq = v.seq, hash = v.hash "  # noqa: S608
+            "FROM unnest(%s::integer[], %s::bigint[], %s::text[]) AS v(chain, seq, hash) "
+            "WHERE h.chain = v.chain",
+            [chains, [moved[c][0] for c in chains], [moved[c][1] for c in chains]],
+        )
 
 
 @dataclass
