@@ -268,7 +268,11 @@ def _rows(
                 "digest": r.digest,
             },
         )
-        checkin.person, checkin.submitted_by, checkin.device = r.sub.person, submitted_by, device
+        checkin.person = r.sub.person
+        if submitted_by is not None:  # (None needs no cache: a foreign key of None reads as None)
+            checkin.submitted_by = submitted_by
+        if device is not None:
+            checkin.device = device
         rows.append(checkin)
         c = counts[(r.unit.pk, r.day)]
         c[0] += prev is None
@@ -309,11 +313,11 @@ def _audit_rows(fresh: list[tuple[_Ready, _Previous | None]], rows: list[CheckIn
         Row(
             "checkin.amend" if prev else f"checkin.{ci.source}",
             "checkin",
-            ci.pk,
-            unit_code=ci.person.enterprise.code,
-            detail={"person": ci.person.employee_no, "day": ci.day.isoformat(), "version": ci.version},
+            ci.id,
+            unit_code=r.sub.person.enterprise.code,
+            detail={"person": r.sub.person.employee_no, "day": ci.day.isoformat(), "version": ci.version},
         )
-        for (_r, prev), ci in zip(fresh, rows, strict=True)
+        for (r, prev), ci in zip(fresh, rows, strict=True)
         if prev is not None or ci.source in (Source.PROXY, Source.IMPORT)
     ]
 

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from fangkong.consent.models import Acceptance
 from fangkong.org.models import Membership, Person, Unit
-from fangkong.org.rawsql import Columns, any_of, column, convert, execute_after, insert_statement, table
+from fangkong.org.rawsql import Columns, any_of, column, converter, execute_after, insert_statement, table
 
 from .models import CheckIn, Exemption, UnitDay
 
@@ -68,7 +68,7 @@ def people(*, employee_nos: Iterable[str] = (), pks: Iterable[int] = ()) -> list
     key, values = ("p.employee_no", nos) if nos else ("p.id", ids)
     test, params = any_of(values)
     recent = timezone.now().date() - EXEMPT_HINT_DAYS
-    start_field = Membership._meta.get_field("start")
+    since = converter(Membership._meta.get_field("start"))
     n_person, n_unit = len(_PERSON), len(_UNIT)
     units: dict[int, Unit] = {}  # one instance per unit: a batch's people share few units
     found = []
@@ -86,7 +86,7 @@ def people(*, employee_nos: Iterable[str] = (), pks: Iterable[int] = ()) -> list
             person.unit, person.enterprise = unit, enterprise
             rest = row[enterprise_at + n_unit :]
             person.placed_unit_id = rest[0]
-            person.placed_since = convert(start_field, rest[1])
+            person.placed_since = since(rest[1])
             person.may_be_exempt, person.consent_standing = bool(rest[2]), bool(rest[3])
             person.exempt_hint_from = recent
             found.append(person)

@@ -9,7 +9,7 @@ Use them where a profile shows the compiler; everywhere else the ORM is clearer.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import cached_property
 from typing import Any, TypeVar
 
@@ -111,10 +111,20 @@ def build(model: type[M], values: dict[str, Any]) -> M:
 
 def convert(field: Field, value: Any) -> Any:
     """A value of `field`'s type read by a hand-written statement (an annotation), as the ORM reads it."""
+    return converter(field)(value)
+
+
+def converter(field: Field) -> Callable[[Any], Any]:
+    """`convert` for many values of one field: the converters are looked up once."""
     col = field.get_col("x")
-    for conv in connection.ops.get_db_converters(col) + field.get_db_converters(connection):  # type: ignore[attr-defined]
-        value = conv(value, col, connection)
-    return value
+    convs = connection.ops.get_db_converters(col) + field.get_db_converters(connection)  # type: ignore[attr-defined]
+
+    def convert_one(value: Any) -> Any:
+        for conv in convs:
+            value = conv(value, col, connection)
+        return value
+
+    return convert_one
 
 
 _insert_sql: dict[tuple[type[Model], bool], tuple[str, list[Field]]] = {}
