@@ -1,0 +1,62 @@
+"""rawsql makes the instances the model's constructor makes (the batch builds a thousand at once)."""
+
+import uuid
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from django.db.models.signals import post_init
+
+from fangkong.checkins.models import CheckIn
+from fangkong.org.rawsql import build
+
+
+def _values() -> dict:
+    now = datetime.now(UTC)
+    return {
+        "id": uuid.uuid4(),
+        "person_id": 1,
+        "unit_id": 2,
+        "enterprise_id": 3,
+        "day": now.date(),
+        "version": 1,
+        "temperature": Decimal("36.5"),
+        "symptoms": [],
+        "location": "",
+        "visited": [],
+        "note": "",
+        "captured_at": now,
+        "received_at": now,
+        "source": "proxy",
+        "submitted_by_id": None,
+        "device_id": None,
+        "card": "green",
+        "card_reasons": [],
+        "rule_version": 1,
+        "digest": "0" * 64,
+    }
+
+
+def _attributes(obj) -> dict:
+    return {k: v for k, v in obj.__dict__.items() if k != "_state"}
+
+
+def test_build_makes_what_the_keyword_constructor_makes():
+    values = _values()  # `current`, `counted`, `where`, `contact`, `late` left to their defaults
+    built, made = build(CheckIn, values), CheckIn(**values)
+    assert _attributes(built) == _attributes(made)
+    assert (built._state.adding, built._state.db) == (True, None)
+    assert built.get_deferred_fields() == set()
+
+
+def test_build_goes_through_the_constructor_while_an_init_receiver_listens():
+    seen = []
+
+    def receiver(sender, instance, **kwargs):
+        seen.append(instance)
+
+    post_init.connect(receiver, sender=CheckIn)
+    try:
+        built = build(CheckIn, _values())
+    finally:
+        post_init.disconnect(receiver, sender=CheckIn)
+    assert seen == [built]
