@@ -293,15 +293,14 @@ def _uncount_exempt(fresh: list[tuple[_Ready, _Previous | None]], counts: dict, 
     if not first:
         return
     days = {d for _, d in first}
-    spans = Exemption.objects.filter(
-        person_id__in={p for p, _ in first}, cancelled_at__isnull=True, start__lte=max(days)
-    ).filter(end__gte=min(days))
-    covered = {
-        (p, d)
-        for p, start, end in spans.values_list("person_id", "start", "end")
-        for d in days
-        if (p, d) in first and start <= d <= end
-    }
+    test, params = any_of(sorted({p for p, _ in first}))
+    start_col, end_col = column(Exemption, "start"), column(Exemption, "end")
+    sql = (
+        f"SELECT person_id, {start_col}, {end_col} FROM {table(Exemption)} WHERE person_id {test} "  # noqa: S608
+        f"AND cancelled_at IS NULL AND {start_col} <= %s AND {end_col} >= %s"
+    )
+    spans = select(sql, [*params, _day(max(days)), _day(min(days))], Exemption, ["person_id", "start", "end"])
+    covered = {(p, d) for p, start, end in spans for d in days if (p, d) in first and start <= d <= end}
     for key in covered:
         counts[(first[key], key[1])][3] -= 1
 
