@@ -21,7 +21,7 @@ from fangkong.privacy.actions import log_access
 from fangkong.privacy.models import AccessRecord
 
 from .auth import BearerAuth, DeviceAuth, SessionAuth
-from .schemas import answers
+from .schemas import Day, answers
 
 router = Router(tags=["checkins"], auth=[DeviceAuth(), BearerAuth(), SessionAuth()])
 unit_router = Router(tags=["checkins"])
@@ -203,7 +203,7 @@ class OverrideIn(Schema):
     model_config = ConfigDict(extra="forbid")
 
     person: str = Field(..., min_length=1, max_length=32)
-    date: dt.date
+    date: Day
     card: Literal["green", "yellow", "red"]
     reason: str = Field("", max_length=500)
 
@@ -245,7 +245,7 @@ def post_override(request: HttpRequest, payload: OverrideIn):
 
 
 class DayQuery(Schema):
-    date: dt.date | None = None
+    date: Day | None = None
 
 
 class DayPageQuery(DayQuery):
@@ -282,7 +282,7 @@ class MissingPerson(Schema):
 class MissingPage(Schema):
     items: list[MissingPerson]
     count: int
-    date: dt.date
+    date: Day
 
 
 @unit_router.get(
@@ -333,7 +333,7 @@ class CardOut(Schema):
 class CardPage(Schema):
     items: list[CardOut]
     count: int
-    date: dt.date
+    date: Day
 
 
 @unit_router.get(

@@ -21,14 +21,14 @@ from fangkong.org import access
 from fangkong.org.actions import ActionError
 from fangkong.org.models import Unit
 
-from .schemas import BODY, Input, answers
+from .schemas import BODY, Day, Input, answers
 
 router = Router(tags=["controls"])
 
 
 class RiskIn(Input):
     level: Literal["low", "medium", "high"]
-    effective_from: dt.date
+    effective_from: Day
     note: str = Field("", max_length=200)
 
 
@@ -101,7 +101,7 @@ class OperationsOut(Schema):
 
 
 class DateQuery(Schema):
-    date: dt.date | None = None
+    date: Day | None = None
 
 
 def _errors(exc: ActionError) -> dict[str, Any]:

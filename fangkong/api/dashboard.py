@@ -4,7 +4,6 @@ The router is mounted at the root: paths are written in full after /api/v1."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Literal
 
 from django.http import HttpRequest, HttpResponse
@@ -15,13 +14,13 @@ from fangkong.dashboard.views import bulletin_response
 from fangkong.lib.dates import business_day
 from fangkong.org import access
 
-from .schemas import answers
+from .schemas import Day, answers
 
 router = Router(tags=["dashboard"])
 
 
 class BulletinQuery(Schema):
-    date: dt.date | None = None
+    date: Day | None = None
     format: Literal["pdf", "xlsx"] = "pdf"
 
 

@@ -23,7 +23,7 @@ from fangkong.reports.models import ReportType, UnitReport
 from fangkong.reports.periods import period_of
 from fangkong.reports.validation import ValuesInvalid
 
-from .schemas import BODY, ErrorOut, Input, answers
+from .schemas import BODY, Day, ErrorOut, Input, answers
 
 router = Router(tags=["reports"])
 
@@ -42,7 +42,7 @@ class ReportTypeOut(Schema):
 
 class ReportIn(Input):
     type: str = Field(..., max_length=40)
-    date: dt.date
+    date: Day
     zero: bool = False
     values: dict[str, Any] | None = None
 
@@ -92,25 +92,25 @@ class ReportingOut(Schema):
 
 
 class ReportingQuery(Schema):
-    date: dt.date | None = None
+    date: Day | None = None
     type: str = Field("", max_length=40)
 
 
 class ReviewIn(Input):
     type: str = Field(..., max_length=40)
-    date: dt.date
+    date: Day
     decision: Literal["accept", "return"]
     comment: str = Field("", max_length=500)
 
 
 class ExcuseIn(Input):
     type: str = Field(..., max_length=40)
-    date: dt.date
+    date: Day
     reason: str = Field(..., max_length=200)
 
 
 class CompiledQuery(Schema):
-    date: dt.date | None = None
+    date: Day | None = None
 
 
 def _errors(exc: ActionError) -> dict[str, Any]:
@@ -205,7 +205,7 @@ def submit(request: HttpRequest, code: str, body: ReportIn):
     response={200: ReportOut, **answers(404, 422)},
     summary="One report of the unit (404 when missing)",
 )
-def get_report(request: HttpRequest, code: str, type_code: str, report_day: dt.date):
+def get_report(request: HttpRequest, code: str, type_code: str, report_day: Day):
     unit = access.unit_for_user(request.user, code, queries.READ_ROLES)
     rt = queries.report_type(type_code)
     start, _ = period_of(rt, report_day)

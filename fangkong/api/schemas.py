@@ -1,7 +1,16 @@
 """Schemas shared by every API module."""
 
+import datetime as dt
+from typing import Annotated
+
 from ninja import Schema
-from pydantic import ConfigDict
+from pydantic import ConfigDict, Field
+
+from fangkong.lib.dates import FIRST_DAY, LAST_DAY
+
+# A day a caller names (a query or body field): within the range any real period lies in, so a
+# period's end and deadline computed from it are dates (422 naming the field otherwise).
+Day = Annotated[dt.date, Field(ge=FIRST_DAY, le=LAST_DAY)]
 
 
 class ErrorOut(Schema):

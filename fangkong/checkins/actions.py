@@ -77,20 +77,24 @@ def _known_region(code: str) -> bool:
     return code in _region_codes
 
 
+_WHERE = tuple(Where.values)
+
+
 def validate(data: CheckinData) -> None:
     """Semantic checks beyond the types; raises ActionError naming the field."""
     t = Decimal(data.temperature)
+    # The range first: NaN, infinities and 1e309 cannot be quantized (InvalidOperation, a 500).
+    if not (t.is_finite() and Decimal("34.0") <= t <= Decimal("43.0")):
+        raise ActionError("must be between 34.0 and 43.0 °C", "temperature")
     if t != t.quantize(Decimal("0.1")):
         raise ActionError("at most one decimal place", "temperature")
-    if not Decimal("34.0") <= t <= Decimal("43.0"):
-        raise ActionError("must be between 34.0 and 43.0 °C", "temperature")
     unknown = [s for s in data.symptoms if s not in SYMPTOMS]
     if unknown:
         raise ActionError(
             f"unknown symptom codes: {', '.join(unknown[:5])}; known: {', '.join(SYMPTOMS)}", "symptoms"
         )
-    if data.where not in Where.values:
-        raise ActionError(f"must be one of {', '.join(Where.values)}", "where")
+    if data.where not in _WHERE:
+        raise ActionError(f"must be one of {', '.join(_WHERE)}", "where")
     if data.location and not _known_region(data.location):
         raise ActionError("not a known region code (GB/T 2260 or ISO country)", "location")
     bad = [v for v in data.visited if not _known_region(v)]

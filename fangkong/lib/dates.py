@@ -31,9 +31,18 @@ def local_time(tz_name: str | None, day: date, at: time) -> datetime:
     return datetime.combine(day, at, tzinfo=zone(tz_name))
 
 
+# The days a user may name: far enough either way for any real period, near enough that a period's
+# end and deadline (a day plus weeks) are still dates (9999-12-31 plus a day is not).
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2999, 12, 31)
+
+
 def parse_day(value: str) -> date:
-    """Parse YYYY-MM-DD strictly; raises ValueError with a readable message."""
+    """Parse YYYY-MM-DD strictly, within FIRST_DAY..LAST_DAY; raises ValueError with a readable
+    message."""
     try:
-        return date.fromisoformat(value.strip())
+        day = date.fromisoformat(value.strip())
     except (AttributeError, ValueError):
         raise ValueError(f"not a date (expected YYYY-MM-DD): {value!r}") from None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise ValueError(f"out of range ({FIRST_DAY.isoformat()} to {LAST_DAY.isoformat()}): {value!r}")
+    return day

@@ -171,3 +171,37 @@ def test_the_import_form_answers_any_file_with_a_message_never_5xx(w, kind, name
     assert response.status_code in (200, 400), response.status_code
     if response.status_code == 400:
         assert b'class="error' in response.content or b"errors" in response.content
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "field"),
+    [
+        (
+            "POST",
+            "/api/v1/units/E1/reports",
+            {"type": "epidemic_daily", "date": "9999-12-31", "zero": True},
+            "date",
+        ),
+        ("GET", "/api/v1/units/E1/compiled", {"date": "9999-12-31"}, "date"),
+        ("GET", "/api/v1/units/E1/rollup", {"date": "0001-01-01"}, "date"),
+        ("GET", "/api/v1/units/E1/bulletin", {"date": "9999-12-31"}, "date"),
+    ],
+)
+def test_a_day_past_the_calendar_s_range_is_refused_by_name(w, method, path, body, field):
+    """The fuzz found 9999-12-31: a weekly period ending after it is no date (OverflowError, a 500)."""
+    client = _api(w.enterprise_admin)
+    response = _post(client, path, body) if method == "POST" else client.get(path, body)
+    assert response.status_code == 422 and _names_field(response, field)
+
+
+def test_a_temperature_past_any_decimal_range_is_refused_by_name(w):
+    """The fuzz found 1e309 on the proxy form: it cannot be rounded to 0.1 (InvalidOperation, a 500)."""
+    from decimal import Decimal
+
+    from fangkong.checkins.actions import CheckinData, validate
+    from fangkong.org.actions import ActionError
+
+    for value in ("1e309", "-1e309", "NaN", "Infinity"):
+        with pytest.raises(ActionError) as refused:
+            validate(CheckinData(uuid.uuid4(), Decimal(value)))
+        assert refused.value.field == "temperature"
