@@ -52,21 +52,14 @@ class Columns:
         return ", ".join(f"{self.alias}.{qn(f.column)}" for f in self.fields)
 
     @cached_property
-    def _converters(self) -> list[tuple[int, list[Any], Any]]:
-        found = []
-        for i, f in enumerate(self.fields):
-            col = f.get_col(self.alias)
-            convs = connection.ops.get_db_converters(col) + f.get_db_converters(connection)  # type: ignore[attr-defined]
-            if convs:
-                found.append((i, convs, col))
-        return found
+    def _converters(self) -> list[tuple[int, Callable[[Any], Any]]]:
+        return _converters(self.fields)
 
     def build(self, values: Sequence[Any]) -> Any:
         """An instance from this slice of a row, as if the ORM had read it."""
         row = list(values)
-        for i, convs, col in self._converters:
-            for conv in convs:
-                row[i] = conv(row[i], col, connection)
+        for i, convert_one in self._converters:
+            row[i] = convert_one(row[i])
         if not _plain_init(self.model):
             return self.model.from_db(DEFAULT_DB_ALIAS, self.names, row)
         return _instance(self.model, self.names, row, stored=True)
@@ -87,19 +80,13 @@ def select(sql: str, params: Sequence[Any], model: type[Model], names: Sequence[
     """The rows of a hand-written SELECT of `model`'s fields `names` (attribute names: `unit_id`), in
     that order, each value converted as the ORM converts it."""
     by_name = {f.attname: f for f in model._meta.concrete_fields}
-    converters = []
-    for i, f in enumerate(by_name[n] for n in names):
-        col = f.get_col("x")
-        convs = connection.ops.get_db_converters(col) + f.get_db_converters(connection)  # type: ignore[attr-defined]
-        if convs:
-            converters.append((i, convs, col))
+    converters = _converters([by_name[n] for n in names])
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = [list(row) for row in cursor.fetchall()]
     for row in rows:
-        for i, convs, col in converters:
-            for conv in convs:
-                row[i] = conv(row[i], col, connection)
+        for i, convert_one in converters:
+            row[i] = convert_one(row[i])
     return rows
 
 
@@ -153,6 +140,16 @@ def converter(field: Field) -> Callable[[Any], Any]:
         return value
 
     return convert_one
+
+
+def _converters(fields: Sequence[Field]) -> list[tuple[int, Callable[[Any], Any]]]:
+    """(position, converter) of the fields that have database converters, in `fields`' order."""
+    found = []
+    for i, f in enumerate(fields):
+        col = f.get_col("x")
+        if connection.ops.get_db_converters(col) + f.get_db_converters(connection):  # type: ignore[attr-defined]
+            found.append((i, converter(f)))
+    return found
 
 
 _insert_sql: dict[tuple[type[Model], bool], tuple[str, list[Field]]] = {}
