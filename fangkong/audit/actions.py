@@ -135,7 +135,7 @@ def record(
         object_type=obj_type,
         object_id=str(obj_id)[:64],
         unit_code=unit_code,
-        detail=json.loads(json.dumps(detail or {}, default=str)),
+        detail=as_stored(detail),
         prev_hash=prev_hash,
     )
     entry.hash = entry_hash(entry)

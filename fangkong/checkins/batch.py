@@ -28,7 +28,7 @@ from fangkong.org.bulk import insert_objects
 from fangkong.org.models import Person, Unit
 from fangkong.org.rawsql import any_of, build, column, qn, select, table
 
-from . import actions, rollup, signals
+from . import actions, rollup, signals, statements
 from . import rules as card_rules
 from .models import CheckIn, Device, Exemption, Source, UnitDay, Where
 
@@ -176,7 +176,8 @@ def _lock_people(pks: list[int]) -> None:
     """Lock the people in id order: two batches never wait for each other crosswise."""
     test, params = any_of(pks)
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT id FROM {table(Person)} WHERE id {test} ORDER BY id{_for_update()}", params)  # noqa: S608
+        lock = statements.person_lock()
+        cursor.execute(f"SELECT id FROM {table(Person)} WHERE id {test} ORDER BY id{lock}", params)  # noqa: S608
 
 
 def _uuids(ids: list[Any]) -> list[Any]:

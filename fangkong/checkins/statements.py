@@ -60,8 +60,7 @@ def people(*, employee_nos: Iterable[str] = (), pks: Iterable[int] = ()) -> list
     """People with what a check-in needs, in one read: `unit` and `enterprise` loaded, and
     `placed_unit_id`, `placed_since` (the open placement), `may_be_exempt` (False: no exemption can
     cover a day from `exempt_hint_from` on, so a first check-in of such a day leaves UnitDay.exempt
-    alone) and
-    `consent_standing` (may the person's check-ins be processed under the consent basis)."""
+    alone) and `consent_standing` (may the person's check-ins be processed under the consent basis)."""
     nos, ids = list(dict.fromkeys(employee_nos)), list(dict.fromkeys(pks))
     if not nos and not ids:
         return []
@@ -94,13 +93,19 @@ def people(*, employee_nos: Iterable[str] = (), pks: Iterable[int] = ()) -> list
 
 
 @cache
-def _lock_sql() -> str:
-    # NO KEY UPDATE: still one check-in (or card override) of the person at a time, but rows that
-    # only reference the person (the check-in's own foreign key check) need not wait for it.
+def person_lock() -> str:
+    """The locking clause with which check-ins (one or a batch's) lock their people. NO KEY UPDATE:
+    still one check-in (or card override, consent change) of a person at a time, but rows that only
+    reference the person (the check-in's own foreign key check) need not wait for it."""
     features = connection.features
-    lock = " FOR NO KEY UPDATE" if features.has_select_for_no_key_update else ""
-    lock = lock or (" FOR UPDATE" if features.has_select_for_update else "")
-    return f"SELECT id FROM {table(Person)} WHERE id = %s{lock}"  # noqa: S608
+    if features.has_select_for_no_key_update:
+        return " FOR NO KEY UPDATE"
+    return " FOR UPDATE" if features.has_select_for_update else ""
+
+
+@cache
+def _lock_sql() -> str:
+    return f"SELECT id FROM {table(Person)} WHERE id = %s{person_lock()}"  # noqa: S608
 
 
 @cache
