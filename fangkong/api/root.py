@@ -41,9 +41,9 @@ from . import (  # noqa: E402  (each module registers its routes on its router)
     units,
 )
 
+api.add_router("/checkins", checkins.router)  # first: the morning peak resolves it (fangkong/urls.py)
 api.add_router("/units", units.router)
 api.add_router("/units", checkins.unit_router)
-api.add_router("/checkins", checkins.router)
 api.add_router("/ledger", ledger.router)
 api.add_router("", reports.router)
 api.add_router("", controls.router)

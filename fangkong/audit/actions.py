@@ -5,8 +5,9 @@ from __future__ import annotations
 import hashlib
 import json
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from django.conf import settings
@@ -83,6 +84,8 @@ def as_stored(detail: dict[str, Any] | None) -> dict[str, Any]:
 
 
 def chain_for(key: str) -> int:
+    """The chain a transaction's audit rows go to by preference (another one if a concurrent writer
+    holds that one: `_take`)."""
     return zlib.crc32(key.encode()) % max(1, settings.AUDIT_CHAINS)
 
 
@@ -94,9 +97,89 @@ def actor_name(actor: Any) -> str:
     return getattr(actor, "username", None) or str(actor)
 
 
+# A transaction writes all its audit rows to one chain, whose head it takes with its first row and
+# holds until it ends. Holding one head at most, it never waits for a second while holding a first,
+# so audit heads cannot deadlock; and since it takes a head no other writer holds (SKIP LOCKED), it
+# does not wait for one at all unless every chain is held.
+
+
+@dataclass(frozen=True)
+class _Hold:
+    chain: int
+    seq: int  # of this transaction's last row on the chain
+    hash: str
+    marker: Callable[[], None]
+
+
+_HOLD = "fangkong_audit_hold"
+
+
+def _held() -> _Hold | None:
+    """The chain this transaction holds, with its head as this transaction left it. The hold is
+    remembered with a no-op on_commit callback: Django drops the callback when the transaction
+    ends, or when the savepoint it was made in is rolled back (which also undid the row and the
+    head's move, and released a head taken there), so a hold that outlived either is not used."""
+    hold = getattr(connection, _HOLD, None)
+    if hold is not None and any(entry[1] is hold.marker for entry in connection.run_on_commit):
+        return hold
+    return None
+
+
+def _keep(chain: int, seq: int, hash_: str) -> None:
+    def marker() -> None:
+        pass
+
+    transaction.on_commit(marker)
+    setattr(connection, _HOLD, _Hold(chain, seq, hash_, marker))
+
+
+@cache
+def _take_sql() -> str:
+    return (
+        f"SELECT chain, seq, hash FROM {table(ChainHead)} WHERE chain < %s "  # noqa: S608
+        "ORDER BY mod(chain + %s, %s) FOR UPDATE SKIP LOCKED LIMIT 1"
+    )
+
+
+def take_statement(key: str) -> tuple[str, list[Any]] | None:
+    """The statement that takes a chain for this transaction's audit rows (the chain of `key`, or
+    the next one no other writer holds), to send in a `rawsql.pipeline` with others; pass its rows
+    to `took`. None if the transaction holds a chain already, or the database cannot skip locked
+    rows (`record` then takes one itself)."""
+    if _held() is not None or not connection.features.has_select_for_update_skip_locked:
+        return None
+    n = max(1, settings.AUDIT_CHAINS)
+    return _take_sql(), [n, n - chain_for(key), n]
+
+
+def took(rows: list[tuple[Any, ...]]) -> None:
+    """The rows of `take_statement`: the chain taken. None taken (every chain held, or the heads
+    not made yet): `record` takes one itself."""
+    if rows:
+        _keep(*rows[0])
+
+
+def _take(preferred: int) -> tuple[int, int, str]:
+    """(chain, seq, hash) of a chain head locked for this transaction: `preferred`, or the next one
+    no other writer holds; if every one is held, wait for `preferred`."""
+    n = max(1, settings.AUDIT_CHAINS)
+    if connection.features.has_select_for_update_skip_locked:
+        with connection.cursor() as cursor:
+            for attempt in range(2):
+                cursor.execute(_take_sql(), [n, n - preferred, n])
+                row = cursor.fetchone()
+                if row is not None:
+                    return row[0], row[1], row[2]
+                if attempt == 0 and ChainHead.objects.filter(chain__lt=n).count() < n:
+                    heads = [ChainHead(chain=c) for c in range(n)]
+                    ChainHead.objects.bulk_create(heads, ignore_conflicts=True)
+                else:
+                    break
+    return (preferred, *_locked_head(preferred))
+
+
 def _locked_head(chain: int) -> tuple[int, str]:
-    """(seq, hash) of the chain's head, locked for this transaction (hand-written: every proxied
-    check-in of the morning peak takes one)."""
+    """(seq, hash) of the chain's head, locked for this transaction (waiting for a writer holding it)."""
     lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
     sql = f"SELECT seq, hash FROM {table(ChainHead)} WHERE chain = %s{lock}"  # noqa: S608
     with connection.cursor() as cursor:
@@ -109,6 +192,14 @@ def _locked_head(chain: int) -> tuple[int, str]:
     return row[0], row[1]
 
 
+def _head(key: str) -> tuple[int, int, str]:
+    """(chain, seq, hash) of the head this transaction's next audit row follows."""
+    hold = _held()
+    if hold is not None:
+        return hold.chain, hold.seq, hold.hash
+    return _take(chain_for(key))
+
+
 def record(
     actor: Any,
     action: str,
@@ -118,14 +209,14 @@ def record(
     unit_code: str = "",
     detail: dict[str, Any] | None = None,
 ) -> AuditEntry:
-    """Append one audit row to the chain of `unit_code` (or of the object) in the current transaction.
+    """Append one audit row in the current transaction (to the chain it holds, or to the chain of
+    `unit_code` or of the object, or the next free one: `_take`).
 
     Never put unmasked ID numbers, mobiles or health detail into `detail`.
     """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("audit.record must run inside the action's transaction")
-    chain = chain_for(unit_code or f"{obj_type}:{obj_id}")
-    seq, prev_hash = _locked_head(chain)
+    chain, seq, prev_hash = _head(unit_code or f"{obj_type}:{obj_id}")
     entry = AuditEntry(
         chain=chain,
         seq=seq + 1,
@@ -139,8 +230,9 @@ def record(
         prev_hash=prev_hash,
     )
     entry.hash = entry_hash(entry)
-    # The row and the head in one round trip on PostgreSQL; the row's id is not read back.
+    # The row and the head in one statement on PostgreSQL; the row's id is not read back.
     execute_after(insert_statement(entry), _head_update(chain, entry.seq, entry.hash))
+    _keep(chain, entry.seq, entry.hash)
     return entry
 
 
@@ -156,34 +248,29 @@ class Row:
 
 
 def record_many(actor: Any, rows: list[Row]) -> int:
-    """Append many audit rows in the current transaction with three statements whatever their number:
-    one locking read of the chain heads involved (in chain order, so two writers never wait for each
-    other crosswise), one insert, one update of the heads. The rows are hashed and inserted as
+    """Append many audit rows in the current transaction, all to its chain (as `record`), with an
+    insert and an update of the head whatever their number. The rows are hashed and inserted as
     values, not as AuditEntry instances (a batch of check-ins writes a thousand)."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("audit.record_many must run inside the action's transaction")
     if not rows:
         return 0
-    by_chain: dict[int, list[Row]] = {}
-    for row in rows:
-        by_chain.setdefault(chain_for(row.unit_code or f"{row.obj_type}:{row.obj_id}"), []).append(row)
-    heads = _locked_heads(sorted(by_chain))
+    first = rows[0]
+    chain, seq, prev = _head(first.unit_code or f"{first.obj_type}:{first.obj_id}")
     name = actor_name(actor)[:150]
     at = timezone.now()
     at_text = at.isoformat()
     values: list[tuple[Any, ...]] = []
-    moved: dict[int, tuple[int, str]] = {}
-    for chain in sorted(by_chain):
-        seq, prev = heads[chain]
-        for row in by_chain[chain]:
-            seq += 1
-            object_id, detail = str(row.obj_id)[:64], as_stored(row.detail)
-            entry = (chain, seq, at, name, row.action, row.obj_type, object_id, row.unit_code, detail, prev)
-            prev = _hash(chain, seq, at_text, *entry[3:])
-            values.append((*entry, prev))
-        moved[chain] = (seq, prev)
+    for row in rows:
+        seq += 1
+        object_id, detail = str(row.obj_id)[:64], as_stored(row.detail)
+        entry = (chain, seq, at, name, row.action, row.obj_type, object_id, row.unit_code, detail, prev)
+        prev = _hash(chain, seq, at_text, *entry[3:])
+        values.append((*entry, prev))
     insert_values(AuditEntry, _COLUMNS, values)
-    _move_heads(moved)
+    with connection.cursor() as cursor:
+        cursor.execute(*_head_update(chain, seq, prev))
+    _keep(chain, seq, prev)
     return len(rows)
 
 
@@ -202,35 +289,8 @@ _COLUMNS = (
 )
 
 
-def _locked_heads(chains: list[int]) -> dict[int, tuple[int, str]]:
-    """(seq, hash) of each chain's head, locked for this transaction in chain order. Missing heads
-    are created first (a no-op for those a concurrent writer made), so every writer then takes the
-    same rows in the same order and none waits for another crosswise."""
-    locked = ChainHead.objects.select_for_update().filter(chain__in=chains).order_by("chain")
-    if ChainHead.objects.filter(chain__in=chains).count() < len(chains):
-        ChainHead.objects.bulk_create([ChainHead(chain=c) for c in sorted(chains)], ignore_conflicts=True)
-    return {h.chain: (h.seq, h.hash) for h in locked}
-
-
 def _head_update(chain: int, seq: int, hash_: str) -> tuple[str, list[Any]]:
     return f"UPDATE {table(ChainHead)} SET seq = %s, hash = %s WHERE chain = %s", [seq, hash_, chain]  # noqa: S608
-
-
-def _move_heads(moved: dict[int, tuple[int, str]]) -> None:
-    """Set the heads of the chains written: one statement with array parameters on PostgreSQL (the
-    ORM's bulk_update of 64 heads costs ~5 ms of Python); elsewhere one UPDATE per chain."""
-    chains = sorted(moved)
-    with connection.cursor() as cursor:
-        if connection.vendor != "postgresql" or len(chains) == 1:
-            for chain in chains:
-                cursor.execute(*_head_update(chain, *moved[chain]))
-            return
-        cursor.execute(
-            f"UPDATE {table(ChainHead)} AS h SET seq = v.seq, hash = v.hash "  # noqa: S608
-            "FROM unnest(%s::integer[], %s::bigint[], %s::text[]) AS v(chain, seq, hash) "
-            "WHERE h.chain = v.chain",
-            [chains, [moved[c][0] for c in chains], [moved[c][1] for c in chains]],
-        )
 
 
 @dataclass

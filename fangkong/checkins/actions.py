@@ -22,7 +22,7 @@ from fangkong.ledger import hooks as ledger_hooks
 from fangkong.lib.dates import business_day
 from fangkong.org.actions import ActionError, token_digest
 from fangkong.org.models import Membership, Person, Region, Unit
-from fangkong.org.rawsql import insert
+from fangkong.org.rawsql import insert_statement, pipeline
 from fangkong.org.roster import placements_on
 
 from . import rollup, signals, statements
@@ -257,7 +257,10 @@ def _store(
     source: str,
     device: Device | None,
 ) -> tuple[CheckIn, bool]:
-    previous = statements.lock_with_current(person.pk, day)
+    # A proxied or imported check-in is audited: its chain is taken with the person's lock.
+    audited = source in (Source.PROXY, Source.IMPORT)
+    enterprise_code = _enterprise_code(person, unit)
+    previous = statements.lock_with_current(person.pk, day, audit_key=enterprise_code if audited else None)
     if previous is not None and previous.pk == data.id:
         return _replay(previous, digest)
     # Any other stored check-in with this id fails the INSERT below on the primary key; the caller
@@ -271,8 +274,6 @@ def _store(
         contact=data.contact,
         visited=list(data.visited),
     )
-    if previous is not None:
-        statements.supersede(previous.pk)
     checkin = CheckIn(
         id=data.id,
         person=person,
@@ -300,23 +301,29 @@ def _store(
         digest=digest,
     )
     moves = _counter_moves(previous, unit_id, card, data.where)
-    if not moves:
-        insert(checkin)
-    elif not statements.insert_and_count(checkin, moves[0][1]):  # moves[0] is this unit's
+    # The writes travel together (one round trip on PostgreSQL); a duplicate id raises at the end.
+    with pipeline() as pipe:
+        if previous is not None:
+            statements.supersede(pipe, previous.pk)
+        if moves:  # moves[0] is this unit's
+            counted = statements.insert_and_count(pipe, checkin, moves[0][1])
+        else:
+            pipe.execute(*insert_statement(checkin))
+        if audited or previous is not None:
+            record(
+                actor,
+                "checkin.amend" if previous else f"checkin.{source}",
+                "checkin",
+                checkin.pk,
+                unit_code=enterprise_code,
+                detail={"person": person.employee_no, "day": day, "version": checkin.version},
+            )
+    if moves and counted.rowcount == 0:
         _count(unit_id, day, **moves[0][1])  # the unit-day's first check-in: its row is made
     for other, changes in moves[1:]:
         _count(other, day, **changes)
     if previous is None and may_be_exempt(person, day):
         rollup.recount_exempt([(unit_id, day)])
-    if previous is not None or source in (Source.PROXY, Source.IMPORT):
-        record(
-            actor,
-            "checkin.amend" if previous else f"checkin.{source}",
-            "checkin",
-            checkin.pk,
-            unit_code=_enterprise_code(person, unit),
-            detail={"person": person.employee_no, "day": day, "version": checkin.version},
-        )
     ledger_hooks.checkin_stored(actor, checkin)
     signals.checkins_stored.send(sender=CheckIn, actor=actor, checkins=[checkin])
     return checkin, True

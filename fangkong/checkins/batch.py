@@ -1,11 +1,12 @@
 """Many check-ins in one transaction: the batch endpoint's set-based path.
 
 The common case of a batch — new check-ins of different people — is stored with a fixed number of
-statements whatever its size: one lock of the people (in id order), one read for replays and
+statements whatever its size: one lock of the people (in id order, skipping any another writer
+holds: theirs go one by one after the batch's transaction), one read for replays and
 superseded check-ins, one insert, one counter update for all the unit-days touched, and one audit
-insert per chain. Everything else (a replay, an amendment, a person or id twice in the batch, an
-invalid item, a lost race) goes through `actions.submit_checkin` one by one, so the rules live in
-one place and every item gets the same answer it would get alone.
+insert (on the one audit chain the transaction holds). Everything else (a replay, an amendment, a
+person or id twice in the batch, an invalid item, a lost race) goes through `actions.submit_checkin`
+one by one, so the rules live in one place and every item gets the same answer it would get alone.
 """
 
 from __future__ import annotations
@@ -134,13 +135,20 @@ def _store_many(
     actor: Any, ready: list[_Ready], now: datetime, device: Device | None, outcomes: dict[int, Outcome]
 ) -> list[Submission]:
     """Insert the new check-ins and amendments among `ready`; returns the submissions left for the
-    one-by-one path (replays of stored ids, amendments that move a person to another unit)."""
-    person_ids = sorted({r.sub.person.pk for r in ready})
-    _lock_people(person_ids)
+    one-by-one path (people another writer holds, replays of stored ids, amendments that move a
+    person to another unit)."""
+    locked = _lock_people(sorted({r.sub.person.pk for r in ready}))
+    # A person another writer holds (a concurrent batch or check-in) is left to the one-by-one
+    # path, which waits for them after this transaction: the batch does not wait for a whole other
+    # batch's transaction for one person the two share.
+    left = [r.sub for r in ready if r.sub.person.pk not in locked]
+    ready = [r for r in ready if r.sub.person.pk in locked]
+    if not ready:
+        return left
+    person_ids = sorted(locked)
     taken_ids = _stored_ids([r.sub.data.id for r in ready])
     previous = _current(person_ids, {r.day for r in ready})
     fresh: list[tuple[_Ready, _Previous | None]] = []
-    left: list[Submission] = []
     for r in ready:
         prev = previous.get((r.sub.person.pk, r.day))
         if r.sub.data.id in taken_ids or (prev is not None and prev.unit_id != r.unit.pk):
@@ -155,11 +163,14 @@ def _store_many(
         _supersede(superseded)
     insert_objects(rows)
     _uncount_exempt(fresh, counts, now)
-    count_many(counts)
     record_many(actor, _audit_rows(fresh, rows))
     for (r, _prev), ci in zip(fresh, rows, strict=True):
         ledger_hooks.checkin_stored(actor, ci)
         outcomes[r.sub.index] = Outcome(201, ci)
+    # The unit-day counters are rows that every concurrent writer in the unit updates: taken as late
+    # as the order of locks allows (audit chain, counters, then the report day rows the signal's
+    # receiver takes, as a single check-in takes them), so they are held for the shortest time.
+    count_many(counts)
     signals.checkins_stored.send(sender=CheckIn, actor=actor, checkins=rows)
     return left
 
@@ -172,12 +183,17 @@ def _for_update() -> str:
     return " FOR UPDATE" if connection.features.has_select_for_update else ""
 
 
-def _lock_people(pks: list[int]) -> None:
-    """Lock the people in id order: two batches never wait for each other crosswise."""
+def _lock_people(pks: list[int]) -> set[int]:
+    """Lock the people that no other writer holds (in id order); returns their ids. Where the
+    database cannot skip locked rows (SQLite: one writer at a time anyway) that is all of them."""
     test, params = any_of(pks)
+    lock = statements.person_lock()
+    if lock and connection.features.has_select_for_update_skip_locked:
+        lock += " SKIP LOCKED"
+    sql = f"SELECT id FROM {table(Person)} WHERE id {test} ORDER BY id{lock}"  # noqa: S608
     with connection.cursor() as cursor:
-        lock = statements.person_lock()
-        cursor.execute(f"SELECT id FROM {table(Person)} WHERE id {test} ORDER BY id{lock}", params)  # noqa: S608
+        cursor.execute(sql, params)
+        return {row[0] for row in cursor.fetchall()}
 
 
 def _uuids(ids: list[Any]) -> list[Any]:

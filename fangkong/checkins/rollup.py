@@ -105,17 +105,30 @@ def recount_exempt_day(day: date) -> None:
 
 
 def update_unit_days(columns: tuple[str, ...], rows: list[tuple], assign: str) -> None:
-    """Update many UnitDay rows in one statement per 1 000: `rows` are (unit_id, day, *columns) and
-    `assign` says what to set from them (`v.<column>`; `u.` is the row), e.g. "exempt = v.n"."""
+    """Update many UnitDay rows in one statement: `rows` are (unit_id, day, *columns) of whole
+    numbers and `assign` says what to set from them (`v.<column>`; `u.` is the row), e.g.
+    "exempt = v.n". On PostgreSQL one array parameter per column (unnest): the statement is the
+    same whatever the number of rows, where VALUES lists of a batch's thousand unit-days cost
+    psycopg ~5 µs of Python per placeholder to parse; elsewhere VALUES, 1 000 rows a statement."""
     table = connection.ops.quote_name(UnitDay._meta.db_table)
     names = ", ".join(("unit_id", "day", *columns))
+    update = f"UPDATE {table} AS u SET {assign} FROM v WHERE u.unit_id = v.unit_id AND u.day = v.day"  # noqa: S608
+    if connection.vendor == "postgresql":
+        if not rows:
+            return
+        arrays = ", ".join(["%s::bigint[]", "%s::date[]", *["%s::integer[]"] * len(columns)])
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"WITH v({names}) AS (SELECT * FROM unnest({arrays})) {update}",  # noqa: S608 - names from code
+                [list(column) for column in zip(*rows, strict=True)],
+            )
+        return
     marks = "(" + ", ".join(["%s"] * (2 + len(columns))) + ")"
     for start in range(0, len(rows), 1000):
         chunk = rows[start : start + 1000]
         with connection.cursor() as cursor:
             cursor.execute(
-                f"WITH v({names}) AS (VALUES {', '.join([marks] * len(chunk))}) "  # noqa: S608 - names from code
-                f"UPDATE {table} AS u SET {assign} FROM v WHERE u.unit_id = v.unit_id AND u.day = v.day",
+                f"WITH v({names}) AS (VALUES {', '.join([marks] * len(chunk))}) {update}",  # noqa: S608
                 [x for row in chunk for x in row],
             )
 

@@ -17,9 +17,20 @@ from typing import Any
 from django.db import connection
 from django.utils import timezone
 
+from fangkong.audit import actions as audit
 from fangkong.consent.models import Acceptance
 from fangkong.org.models import Membership, Person, Unit
-from fangkong.org.rawsql import Columns, any_of, column, converter, execute_after, insert_statement, table
+from fangkong.org.rawsql import (
+    Columns,
+    Pending,
+    Pipeline,
+    any_of,
+    column,
+    converter,
+    insert_statement,
+    pipeline,
+    table,
+)
 
 from .models import CheckIn, Exemption, UnitDay
 
@@ -82,6 +93,8 @@ def people(*, employee_nos: Iterable[str] = (), pks: Iterable[int] = ()) -> list
                 enterprise = units[row[enterprise_at]] = _ENTERPRISE.build(
                     row[enterprise_at : enterprise_at + n_unit]
                 )
+            if unit.enterprise_id == enterprise.pk and not Unit.enterprise.is_cached(unit):
+                unit.enterprise = enterprise  # (a red card's ledger item reads it)
             person.unit, person.enterprise = unit, enterprise
             rest = row[enterprise_at + n_unit :]
             person.placed_unit_id = rest[0]
@@ -115,22 +128,26 @@ def _current_sql() -> str:
     )
 
 
-def lock_with_current(person_pk: int, day: date) -> CheckIn | None:
+def lock_with_current(person_pk: int, day: date, *, audit_key: str | None = None) -> CheckIn | None:
     """Lock the person (its submissions queue behind each other; different people never wait), then
-    read its current check-in of `day`. Two statements: a row joined to a locking read comes from
-    the snapshot taken before the lock was granted, so it could be a version already superseded."""
-    with connection.cursor() as cursor:
-        cursor.execute(_lock_sql(), [person_pk])
-        cursor.execute(_current_sql(), [person_pk, _day(day)])
-        row = cursor.fetchone()
-    return _CHECKIN.build(row) if row is not None else None
+    read its current check-in of `day`; with `audit_key`, also take the audit chain the check-in's
+    audit row will go to (audit.take_statement). One round trip on PostgreSQL (rawsql.pipeline),
+    still two statements: a row joined to a locking read comes from the snapshot taken before the
+    lock was granted, so it could be a version already superseded."""
+    take = audit.take_statement(audit_key) if audit_key is not None else None
+    with pipeline() as pipe:
+        pipe.execute(_lock_sql(), [person_pk])
+        current = pipe.execute(_current_sql(), [person_pk, _day(day)])
+        taken = pipe.execute(*take) if take is not None else None
+    if taken is not None:
+        audit.took(taken.rows)
+    return _CHECKIN.build(current.rows[0]) if current.rows else None
 
 
-def supersede(checkin_pk: Any) -> None:
+def supersede(pipe: Pipeline, checkin_pk: Any) -> None:
     """The person's earlier check-in of the day stops being current."""
     pk = CheckIn._meta.pk.get_db_prep_value(checkin_pk, connection)
-    with connection.cursor() as cursor:
-        cursor.execute(f"UPDATE {table(CheckIn)} SET current = %s WHERE id = %s", [False, pk])  # noqa: S608
+    pipe.execute(f"UPDATE {table(CheckIn)} SET current = %s WHERE id = %s", [False, pk])  # noqa: S608
 
 
 def move_counters(unit_id: int, day: date, changes: dict[str, int]) -> bool:
@@ -141,10 +158,11 @@ def move_counters(unit_id: int, day: date, changes: dict[str, int]) -> bool:
         return cursor.rowcount > 0
 
 
-def insert_and_count(checkin: CheckIn, changes: dict[str, int]) -> bool:
-    """Insert the check-in and add `changes` to its unit-day's counters, in one round trip on
-    PostgreSQL; False if the unit-day has no row yet (the check-in is inserted all the same)."""
-    return execute_after(insert_statement(checkin), _counters(checkin.unit_id, checkin.day, changes)) > 0
+def insert_and_count(pipe: Pipeline, checkin: CheckIn, changes: dict[str, int]) -> Pending:
+    """Insert the check-in and add `changes` to its unit-day's counters (one statement on
+    PostgreSQL); a row count of 0 once the pipeline has ended: the unit-day has no row yet (the
+    check-in is inserted all the same)."""
+    return pipe.execute_after(insert_statement(checkin), _counters(checkin.unit_id, checkin.day, changes))
 
 
 def _counters(unit_id: int, day: date, changes: dict[str, int]) -> tuple[str, list[Any]]:

@@ -9,7 +9,8 @@ Use them where a profile shows the compiler; everywhere else the ORM is clearer.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from functools import cached_property
 from typing import Any, TypeVar
 
@@ -191,3 +192,62 @@ def execute_after(first: tuple[str, list[Any]], then: tuple[str, list[Any]]) -> 
             cursor.execute(*first)
             cursor.execute(*then)
         return cursor.rowcount
+
+
+class Pending:
+    """A statement sent in a `pipeline`: its row count and rows, read once the block has ended."""
+
+    def __init__(self, cursor: Any):
+        self._cursor = cursor
+        self.rowcount = -1
+        self.rows: list[tuple[Any, ...]] = []
+
+    def _read(self) -> None:
+        self.rowcount = self._cursor.rowcount
+        self.rows = self._cursor.fetchall() if self._cursor.description else []
+        self._cursor.close()
+
+
+class Pipeline:
+    """The statements of one `pipeline` block."""
+
+    def __init__(self) -> None:
+        self._pending: list[Pending] = []
+
+    def execute(self, sql: str, params: Sequence[Any]) -> Pending:
+        cursor = connection.cursor()
+        cursor.execute(sql, params)
+        pending = Pending(cursor)
+        self._pending.append(pending)
+        return pending
+
+    def execute_after(self, first: tuple[str, list[Any]], then: tuple[str, list[Any]]) -> Pending:
+        """`execute_after` in the pipeline: the Pending of `then`."""
+        if connection.vendor == "postgresql":
+            return self.execute(f"WITH w AS ({first[0]}) {then[0]}", [*first[1], *then[1]])
+        self.execute(*first)
+        return self.execute(*then)
+
+    def _read(self) -> None:
+        for pending in self._pending:
+            pending._read()
+
+
+@contextmanager
+def pipeline() -> Iterator[Pipeline]:
+    """Statements executed in the block travel to the database together and their results come
+    back together when it ends: one round trip instead of one each (psycopg's pipeline mode on
+    PostgreSQL; elsewhere each runs at once). Read a statement's `Pending` after the block. They
+    still run one after another in order, each seeing what the ones before it did; a statement
+    that fails raises when the block ends (as Django's error, e.g. IntegrityError), and the ones
+    after it do not run. Other code may run statements in the block too: reading a result there
+    waits for it (one round trip for all sent so far)."""
+    pipe = Pipeline()
+    if connection.vendor != "postgresql":
+        yield pipe
+        pipe._read()
+        return
+    connection.ensure_connection()
+    with connection.wrap_database_errors, connection.connection.pipeline():
+        yield pipe
+    pipe._read()

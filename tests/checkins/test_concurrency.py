@@ -54,3 +54,55 @@ def test_fifty_threads_posting_the_same_checkin_store_one_row_each_round():
     # every round amended the same two person-days: one current row each, the counters say two people
     assert CheckIn.objects.filter(current=True).count() == 2
     assert sum(UnitDay.objects.values_list("checked_in", flat=True)) == 2
+
+
+def test_a_batch_does_not_wait_for_a_person_another_writer_holds():
+    """The batch stores everyone else at once; the held person's item waits, then is stored too."""
+    from django.db import transaction
+
+    from fangkong.checkins import statements
+    from fangkong.org.models import Person
+
+    w = world()
+    token = create_token("test", w.group_admin)
+    held, others = "A0001", ["B0001", "C0001"]
+    items = [{"id": str(uuid.uuid4()), "person": no, "temperature": 36.6} for no in [held, *others]]
+    holding, release = threading.Event(), threading.Event()
+    answer: list = []
+
+    def hold() -> None:  # another writer holding the person, as a check-in in progress does
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                pk = Person.objects.get(employee_no=held).pk
+                cursor.execute(f"SELECT id FROM org_person WHERE id = %s{statements.person_lock()}", [pk])
+                holding.set()
+                release.wait(30)
+        finally:
+            connections.close_all()
+
+    def post() -> None:
+        try:
+            client = Client(HTTP_AUTHORIZATION=f"Bearer {token}")
+            answer.append(client.post("/api/v1/checkins/batch", items, content_type="application/json"))
+        finally:
+            connections.close_all()
+
+    holder, poster = threading.Thread(target=hold), threading.Thread(target=post)
+    holder.start()
+    assert holding.wait(30)
+    poster.start()
+    stored_meanwhile = False
+    for _ in range(300):  # up to 30 s: the others are committed while the held person still waits
+        if CheckIn.objects.filter(person__employee_no__in=others).count() == 2:
+            stored_meanwhile = True
+            break
+        poster.join(0.1)
+    held_meanwhile = CheckIn.objects.filter(person__employee_no=held).exists()
+    release.set()
+    holder.join(30)
+    poster.join(30)
+
+    assert stored_meanwhile, "the batch waited for the held person before storing the others"
+    assert not held_meanwhile
+    assert [item["status"] for item in answer[0].json()] == [201, 201, 201]
+    assert CheckIn.objects.filter(person__employee_no=held).count() == 1

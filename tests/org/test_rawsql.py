@@ -60,3 +60,35 @@ def test_build_goes_through_the_constructor_while_an_init_receiver_listens():
     finally:
         post_init.disconnect(receiver, sender=CheckIn)
     assert seen == [built]
+
+
+# --- pipeline: statements sent together, read after the block -------------------------------------
+
+import pytest  # noqa: E402
+from django.db import IntegrityError, transaction  # noqa: E402
+
+from fangkong.audit.models import ChainHead  # noqa: E402
+from fangkong.org.rawsql import pipeline, table  # noqa: E402
+
+
+@pytest.mark.django_db
+def test_pipeline_runs_in_order_and_answers_after_the_block():
+    heads = table(ChainHead)
+    with transaction.atomic(), pipeline() as pipe:
+        pipe.execute(f"INSERT INTO {heads} (chain, seq, hash) VALUES (%s, %s, %s)", [7, 0, "0" * 64])  # noqa: S608
+        moved = pipe.execute(f"UPDATE {heads} SET seq = seq + 1 WHERE chain = %s", [7])  # noqa: S608
+        read = pipe.execute(f"SELECT seq FROM {heads} WHERE chain = %s", [7])  # noqa: S608
+    assert moved.rowcount == 1  # the update saw the insert before it
+    assert read.rows == [(1,)]
+    assert ChainHead.objects.get(chain=7).seq == 1
+
+
+@pytest.mark.django_db
+def test_a_failing_statement_in_a_pipeline_raises_djangos_error_and_nothing_after_it_runs():
+    heads = table(ChainHead)
+    ChainHead.objects.create(chain=3)
+    with pytest.raises(IntegrityError), transaction.atomic(), pipeline() as pipe:
+        pipe.execute(f"UPDATE {heads} SET seq = 5 WHERE chain = %s", [3])  # noqa: S608
+        pipe.execute(f"INSERT INTO {heads} (chain, seq, hash) VALUES (%s, %s, %s)", [3, 0, "0" * 64])  # noqa: S608
+        pipe.execute(f"INSERT INTO {heads} (chain, seq, hash) VALUES (%s, %s, %s)", [4, 0, "0" * 64])  # noqa: S608
+    assert list(ChainHead.objects.values_list("chain", "seq")) == [(3, 0)]
