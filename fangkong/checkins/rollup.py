@@ -11,13 +11,14 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from datetime import date
+from functools import cache
 
 from django.db import connection, transaction
-from django.db.models import Count, Exists, OuterRef, QuerySet, Sum, Value
-from django.db.models.functions import StrIndex, Substr
+from django.db.models import Count, Exists, OuterRef, QuerySet
 
-from fangkong.ledger.queries import open_items_by_key
+from fangkong.ledger.models import OPEN_STATES, Item
 from fangkong.org.models import Person, Unit
+from fangkong.org.rawsql import any_of, table
 from fangkong.org.roster import placements_on
 
 from .models import CheckIn, Exemption, OpenDay, UnitDay
@@ -149,35 +150,48 @@ def recount_exempt_person(
     recount_exempt(days.values_list("unit_id", "day"))
 
 
-def _child_key(field: str, parent_path: str) -> Substr:
-    """SQL for the path of the child of `parent_path` that a row's unit path lies under (the parent's
-    own path for its own rows): the path up to the next separator after the parent's."""
-    n = len(parent_path)
-    return Substr(field, 1, Value(n) + StrIndex(Substr(field, n + 1), Value("/")))
+@cache
+def _figures_sql() -> str:
+    """Per child of a unit (the child's path, or the unit's own for its own rows): the day's counters
+    and the open ledger items, in one statement. Each unit of the subtree gets its child key once
+    (not each counter row and each item), and the items are counted per unit before the join."""
+    units, days, items = table(Unit), table(UnitDay), table(Item)
+    strpos = (
+        "strpos(substr(u.path, %s), '/')"
+        if connection.vendor == "postgresql"
+        else "instr(substr(u.path, %s), '/')"
+    )
+    state, _ = any_of(OPEN_STATES)
+    return (
+        f"WITH u AS (SELECT u.id, substr(u.path, 1, %s + {strpos}) AS k FROM {units} u "  # noqa: S608
+        "WHERE u.path LIKE %s), "
+        f"i AS (SELECT unit_id, count(*) AS n FROM {items} WHERE state {state} "
+        "AND unit_id IN (SELECT id FROM u) GROUP BY unit_id) "
+        "SELECT u.k, sum(d.expected), sum(d.checked_in), sum(d.red), sum(d.yellow), sum(d.exempt), sum(i.n) "
+        f"FROM u LEFT JOIN {days} d ON d.unit_id = u.id AND d.day = %s LEFT JOIN i ON i.unit_id = u.id "
+        "GROUP BY u.k"
+    )
 
 
 def rollup(unit: Unit, day: date) -> dict:
     """The unit's figures and the same for each child, as the API and dashboard show them.
 
-    Summed in the database per child (two grouped reads over the unit's subtree: the day's
-    counters and the open ledger items), so the cost does not grow with the number of units in
-    Python, nor with the number of people or exemptions.
+    Summed in the database per child (`_figures_sql`: the day's counters and the open ledger items
+    over the unit's subtree), so the cost does not grow with the number of units in Python, nor
+    with the number of people or exemptions.
     """
     open_day(day)
     path = unit.path
+    n = len(path)
+    _, states = any_of(OPEN_STATES)
+    params = [n, n + 1, path + "%", *states, connection.ops.adapt_datefield_value(day)]
     per_key: dict[str, Figures] = defaultdict(Figures)
-    counters = (
-        UnitDay.objects.filter(day=day, unit__path__startswith=path)
-        .annotate(k=_child_key("unit__path", path))
-        .values("k")
-        .annotate(e=Sum("expected"), c=Sum("checked_in"), r=Sum("red"), y=Sum("yellow"), x=Sum("exempt"))
-    )
-    for row in counters:
-        f = per_key[row["k"]]
-        f.expected, f.checked_in, f.red, f.yellow = row["e"], row["c"], row["r"], row["y"]
-        f.abnormal, f.exempt = f.red + f.yellow, row["x"]
-    for row in open_items_by_key(path, _child_key("unit__path", path)):
-        per_key[row["k"]].open_items = row["n"]
+    with connection.cursor() as cursor:
+        cursor.execute(_figures_sql(), params)
+        for key, e, c, r, y, x, items in cursor.fetchall():
+            f = per_key[key]
+            f.expected, f.checked_in, f.red, f.yellow, f.exempt = e or 0, c or 0, r or 0, y or 0, x or 0
+            f.abnormal, f.open_items = f.red + f.yellow, items or 0
     total = Figures()
     for f in per_key.values():
         f.missing = f.expected - f.checked_in - f.exempt

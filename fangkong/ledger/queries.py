@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Expression, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404, QueryDict
 from django.utils import timezone
 
@@ -36,16 +36,6 @@ def can_see_detail(user, item: Item) -> bool:
     if user.is_superuser or (item.owner_id is not None and item.owner_id == user.pk):
         return True
     return access.has_role(user, DETAIL_ROLES, item.unit)
-
-
-def open_items_by_key(path: str, key: Expression):
-    """Open items under the unit path, counted per `key` (an expression over `unit__path`)."""
-    return (
-        Item.objects.filter(unit__path__startswith=path, state__in=OPEN_STATES)
-        .annotate(k=key)
-        .values("k")
-        .annotate(n=Count("id"))
-    )
 
 
 def overdue(qs: QuerySet[Item]) -> QuerySet[Item]:
