@@ -284,10 +284,9 @@ MAX_REQUEST_BYTES = int(os.environ.get("MAX_REQUEST_BYTES", str(IMPORT_MAX_BYTES
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
-# Number of independent hash chains in the audit log: writers on different chains never wait
-# for each other (see fangkong.audit.actions). A writer holds its chain's head until it commits, so
-# with W concurrent writers about 1 - (1 - 1/N)^(W-1) of them wait: 41 % for 5 workers on 8 chains,
-# 6 % on 64. Changing N later is safe: rows keep their chain, new rows map anew.
+# Number of independent hash chains in the audit log (see fangkong.audit.actions). A transaction
+# holds one chain's head until it commits and takes one no other writer holds, so writers wait for
+# an audit head only when all N are held. Changing N later is safe: rows keep their chain.
 AUDIT_CHAINS = int(os.environ.get("AUDIT_CHAINS", "64"))
 
 # A person missing this many consecutive business days gets a ledger item (checkins/scan.py).
