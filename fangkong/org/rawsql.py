@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from functools import cached_property
+from functools import cache, cached_property
 from typing import Any, TypeVar
 
 from django.db import DEFAULT_DB_ALIAS, connection
@@ -233,17 +233,25 @@ class Pipeline:
             pending._read()
 
 
+@cache
+def _pipeline_supported() -> bool:
+    """Whether psycopg's libpq has pipeline mode (14 or newer; the binary package brings its own)."""
+    import psycopg
+
+    return psycopg.Pipeline.is_supported()
+
+
 @contextmanager
 def pipeline() -> Iterator[Pipeline]:
     """Statements executed in the block travel to the database together and their results come
     back together when it ends: one round trip instead of one each (psycopg's pipeline mode on
-    PostgreSQL; elsewhere each runs at once). Read a statement's `Pending` after the block. They
-    still run one after another in order, each seeing what the ones before it did; a statement
-    that fails raises when the block ends (as Django's error, e.g. IntegrityError), and the ones
-    after it do not run. Other code may run statements in the block too: reading a result there
-    waits for it (one round trip for all sent so far)."""
+    PostgreSQL with libpq 14 or newer; elsewhere each runs at once). Read a statement's `Pending`
+    after the block. They still run one after another in order, each seeing what the ones before
+    it did; a statement that fails raises when the block ends (as Django's error, e.g.
+    IntegrityError), and the ones after it do not run. Other code may run statements in the block
+    too: reading a result there waits for it (one round trip for all sent so far)."""
     pipe = Pipeline()
-    if connection.vendor != "postgresql":
+    if connection.vendor != "postgresql" or not _pipeline_supported():
         yield pipe
         pipe._read()
         return

@@ -92,3 +92,11 @@ def test_a_failing_statement_in_a_pipeline_raises_djangos_error_and_nothing_afte
         pipe.execute(f"INSERT INTO {heads} (chain, seq, hash) VALUES (%s, %s, %s)", [3, 0, "0" * 64])  # noqa: S608
         pipe.execute(f"INSERT INTO {heads} (chain, seq, hash) VALUES (%s, %s, %s)", [4, 0, "0" * 64])  # noqa: S608
     assert list(ChainHead.objects.values_list("chain", "seq")) == [(3, 0)]
+
+
+@pytest.mark.django_db
+def test_without_pipeline_mode_the_statements_run_one_by_one_with_the_same_answers(monkeypatch):
+    from fangkong.org import rawsql
+
+    monkeypatch.setattr(rawsql, "_pipeline_supported", lambda: False)  # a libpq older than 14
+    test_pipeline_runs_in_order_and_answers_after_the_block()
