@@ -84,8 +84,8 @@ def as_stored(detail: dict[str, Any] | None) -> dict[str, Any]:
 
 
 def chain_for(key: str) -> int:
-    """The chain a transaction's audit rows go to by preference (another one if a concurrent writer
-    holds that one: `_take`)."""
+    """The chain a connection's first audit row goes to by preference (another one if a concurrent
+    writer holds that one: `_take`)."""
     return zlib.crc32(key.encode()) % max(1, settings.AUDIT_CHAINS)
 
 
@@ -109,6 +109,7 @@ class _Hold:
     seq: int  # of this transaction's last row on the chain
     hash: str
     marker: Callable[[], None]
+    savepoints: tuple[str, ...]  # the savepoints open when the marker was registered
 
 
 _HOLD = "fangkong_audit_hold"
@@ -120,17 +121,27 @@ def _held() -> _Hold | None:
     ends, or when the savepoint it was made in is rolled back (which also undid the row and the
     head's move, and released a head taken there), so a hold that outlived either is not used."""
     hold = getattr(connection, _HOLD, None)
-    if hold is not None and any(entry[1] is hold.marker for entry in connection.run_on_commit):
+    # From the end: the marker is one of the last callbacks (an import's thousands of rows each
+    # register theirs in one transaction).
+    if hold is not None and any(entry[1] is hold.marker for entry in reversed(connection.run_on_commit)):
         return hold
     return None
 
 
 def _keep(chain: int, seq: int, hash_: str) -> None:
-    def marker() -> None:
-        pass
+    """Remember the head this transaction moved the chain to. A new marker only when a savepoint
+    was opened since the last one (its rollback must forget this state, not the earlier one)."""
+    savepoints = tuple(connection.savepoint_ids)
+    hold = _held()
+    if hold is not None and hold.savepoints == savepoints:
+        marker = hold.marker
+    else:
 
-    transaction.on_commit(marker)
-    setattr(connection, _HOLD, _Hold(chain, seq, hash_, marker))
+        def marker() -> None:
+            pass
+
+        transaction.on_commit(marker)
+    setattr(connection, _HOLD, _Hold(chain, seq, hash_, marker, savepoints))
 
 
 @cache
@@ -149,7 +160,7 @@ def take_statement(key: str) -> tuple[str, list[Any]] | None:
     if _held() is not None or not connection.features.has_select_for_update_skip_locked:
         return None
     n = max(1, settings.AUDIT_CHAINS)
-    return _take_sql(), [n, n - chain_for(key), n]
+    return _take_sql(), [n, n - _preferred(key), n]
 
 
 def took(rows: list[tuple[Any, ...]]) -> None:
@@ -197,7 +208,15 @@ def _head(key: str) -> tuple[int, int, str]:
     hold = _held()
     if hold is not None:
         return hold.chain, hold.seq, hold.hash
-    return _take(chain_for(key))
+    return _take(_preferred(key))
+
+
+def _preferred(key: str) -> int:
+    """The chain to take first: the one this connection wrote last (after a savepoint's rollback
+    forgot the hold, the transaction usually still holds it, and keeps to one chain; across
+    transactions each worker keeps to its own chain while no one else holds it), else `key`'s."""
+    last = getattr(connection, _HOLD, None)
+    return (last.chain if last is not None else chain_for(key)) % max(1, settings.AUDIT_CHAINS)
 
 
 def record(

@@ -91,3 +91,27 @@ def test_a_second_writer_takes_another_chain_instead_of_waiting():
     assert chains["a"] != chains["b"]
     assert 0 <= chains["b"] < settings.AUDIT_CHAINS
     assert verify() == (2, None)
+
+
+@pytest.mark.django_db
+def test_an_import_of_rows_in_savepoints_some_rolled_back_leaves_the_chain_whole():
+    """A day import: one transaction, a savepoint per row, a row's savepoint rolled back now and
+    then after its audit row was written."""
+    kept = []
+    with transaction.atomic():
+        for i in range(60):
+            try:
+                with transaction.atomic():
+                    record("import", "test.row", "row", str(i), unit_code=f"E{i % 7:03}")
+                    with transaction.atomic():
+                        record("import", "test.detail", "row", f"{i}.1", unit_code="E999")
+                    if i % 3 == 0:
+                        raise RuntimeError("row refused")
+                kept += [str(i), f"{i}.1"]
+            except RuntimeError:
+                pass
+    rows = list(AuditEntry.objects.order_by("seq").values_list("object_id", "seq", "chain"))
+    assert [r[0] for r in rows] == kept
+    assert [r[1] for r in rows] == list(range(1, len(kept) + 1))
+    assert len({r[2] for r in rows}) == 1
+    assert verify() == (len(kept), None)
