@@ -159,8 +159,12 @@ def take_statement(key: str) -> tuple[str, list[Any]] | None:
     rows (`record` then takes one itself)."""
     if _held() is not None or not connection.features.has_select_for_update_skip_locked:
         return None
+    return _take_sql(), _take_params(_preferred(key))
+
+
+def _take_params(preferred: int) -> list[int]:
     n = max(1, settings.AUDIT_CHAINS)
-    return _take_sql(), [n, n - _preferred(key), n]
+    return [n, n - preferred, n]
 
 
 def took(rows: list[tuple[Any, ...]]) -> None:
@@ -173,20 +177,21 @@ def took(rows: list[tuple[Any, ...]]) -> None:
 def _take(preferred: int) -> tuple[int, int, str]:
     """(chain, seq, hash) of a chain head locked for this transaction: `preferred`, or the next one
     no other writer holds; if every one is held, wait for `preferred`."""
-    n = max(1, settings.AUDIT_CHAINS)
     if connection.features.has_select_for_update_skip_locked:
-        with connection.cursor() as cursor:
-            for attempt in range(2):
-                cursor.execute(_take_sql(), [n, n - preferred, n])
-                row = cursor.fetchone()
-                if row is not None:
-                    return row[0], row[1], row[2]
-                if attempt == 0 and ChainHead.objects.filter(chain__lt=n).count() < n:
-                    heads = [ChainHead(chain=c) for c in range(n)]
-                    ChainHead.objects.bulk_create(heads, ignore_conflicts=True)
-                else:
-                    break
+        row = _select_one(_take_sql(), _take_params(preferred))
+        n = max(1, settings.AUDIT_CHAINS)
+        if row is None and ChainHead.objects.filter(chain__lt=n).count() < n:  # the heads made once
+            ChainHead.objects.bulk_create([ChainHead(chain=c) for c in range(n)], ignore_conflicts=True)
+            row = _select_one(_take_sql(), _take_params(preferred))
+        if row is not None:
+            return row[0], row[1], row[2]
     return (preferred, *_locked_head(preferred))
+
+
+def _select_one(sql: str, params: list[Any]) -> tuple[Any, ...] | None:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone()
 
 
 def _locked_head(chain: int) -> tuple[int, str]:

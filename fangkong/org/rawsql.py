@@ -186,12 +186,16 @@ def execute_after(first: tuple[str, list[Any]], then: tuple[str, list[Any]]) -> 
     one statement (`first` as a data-modifying WITH) and one round trip; elsewhere two. `then` must
     not read what `first` writes (a WITH's writes are not visible to its own statement)."""
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(f"WITH w AS ({first[0]}) {then[0]}", [*first[1], *then[1]])
-        else:
-            cursor.execute(*first)
-            cursor.execute(*then)
+        for statement in _after(first, then):
+            cursor.execute(*statement)
         return cursor.rowcount
+
+
+def _after(first: tuple[str, list[Any]], then: tuple[str, list[Any]]) -> list[tuple[str, list[Any]]]:
+    """The statements of `execute_after`: one data-modifying WITH on PostgreSQL, else both."""
+    if connection.vendor == "postgresql":
+        return [(f"WITH w AS ({first[0]}) {then[0]}", [*first[1], *then[1]])]
+    return [first, then]
 
 
 class Pending:
@@ -223,10 +227,7 @@ class Pipeline:
 
     def execute_after(self, first: tuple[str, list[Any]], then: tuple[str, list[Any]]) -> Pending:
         """`execute_after` in the pipeline: the Pending of `then`."""
-        if connection.vendor == "postgresql":
-            return self.execute(f"WITH w AS ({first[0]}) {then[0]}", [*first[1], *then[1]])
-        self.execute(*first)
-        return self.execute(*then)
+        return [self.execute(*statement) for statement in _after(first, then)][-1]
 
     def _read(self) -> None:
         for pending in self._pending:
