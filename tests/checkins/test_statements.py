@@ -66,7 +66,9 @@ def test_the_check_in_statements_are_planned_once_per_connection_not_per_call(w)
     """Prepared statements only save PostgreSQL's planning if it keeps their generic plan: an array
     parameter for one person, or a generic estimate above the planned one, had it plan the person
     read (~0.5 ms at a million people) and the current read on every check-in."""
-    for _ in range(8):
+    # psycopg prepares a statement on its 5th execution; PostgreSQL plans the first 5 executions of a
+    # prepared statement per call, then keeps the generic plan unless it looks dearer.
+    for _ in range(14):
         statements.people(employee_nos=["A0001"])
         submit_checkin("test", w.alice, CheckinData(uuid.uuid4(), Decimal("36.5")), source="self")
     with connection.cursor() as cursor:
@@ -76,4 +78,4 @@ def test_the_check_in_statements_are_planned_once_per_connection_not_per_call(w)
     current_read = [p for p in plans if 'FROM "checkins_checkin" c WHERE c.person_id' in p[0]]
     assert person_read and current_read
     for _, generic, custom in person_read + current_read:
-        assert custom <= 5 and generic >= 1
+        assert custom == 5 and generic >= 4
