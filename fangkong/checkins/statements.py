@@ -4,7 +4,9 @@ A check-in needs the person with unit, enterprise, open placement, exemption hin
 standing (one read), the person locked with its current check-in of the day (a lock and a read),
 the check-in row (one insert) and its unit-day's counters (one update). Built through the ORM these
 cost ~10 ms of CPU per check-in, mostly compiling SQL; written here they are compiled once per
-process, and PostgreSQL plans each once per connection (server-side binding, settings.py).
+process, and PostgreSQL plans each once per connection (server-side binding, settings.py) as long
+as the generic plan does not look dearer than a planned call (see `_current_sql`, `any_of`):
+tests/checkins/test_statements.py checks it.
 """
 
 from __future__ import annotations
