@@ -14,9 +14,10 @@ from contextlib import contextmanager
 from functools import cache, cached_property
 from typing import Any, TypeVar
 
-from django.db import DEFAULT_DB_ALIAS, connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import Field, Model, signals
 from django.db.models.base import ModelState
+from psycopg.pq import ExecStatus
 
 M = TypeVar("M", bound=Model)
 
@@ -214,18 +215,28 @@ class Pending:
 
     def _read(self) -> None:
         self.rowcount = self._cursor.rowcount
-        self.rows = self._cursor.fetchall() if self._cursor.description else []
+        self.rows = self._cursor.fetchall() if _has_rows(self._cursor.cursor) else []
         self._cursor.close()
+
+
+def _has_rows(cursor: Any) -> bool:
+    """Whether the statement just run returned rows. psycopg's result status says so without
+    building the columns' description (~25 objects for a check-in row), which `description` does."""
+    result = getattr(cursor, "pgresult", None)
+    if result is not None:
+        return bool(result.status == ExecStatus.TUPLES_OK)
+    return cursor.description is not None
 
 
 class Pipeline:
     """The statements of one `pipeline` block."""
 
-    def __init__(self) -> None:
+    def __init__(self, db: Any) -> None:
+        self._db = db  # the connection itself: `connection` is a proxy that looks it up per use
         self._pending: list[Pending] = []
 
     def execute(self, sql: str, params: Sequence[Any]) -> Pending:
-        cursor = connection.cursor()
+        cursor = self._db.cursor()
         cursor.execute(sql, params)
         pending = Pending(cursor)
         self._pending.append(pending)
@@ -257,12 +268,13 @@ def pipeline() -> Iterator[Pipeline]:
     it did; a statement that fails raises when the block ends (as Django's error, e.g.
     IntegrityError), and the ones after it do not run. Other code may run statements in the block
     too: reading a result there waits for it (one round trip for all sent so far)."""
-    pipe = Pipeline()
-    if connection.vendor != "postgresql" or not _pipeline_supported():
+    db = connections[DEFAULT_DB_ALIAS]
+    pipe = Pipeline(db)
+    if db.vendor != "postgresql" or not _pipeline_supported():
         yield pipe
         pipe._read()
         return
-    connection.ensure_connection()
-    with connection.wrap_database_errors, connection.connection.pipeline():
+    db.ensure_connection()
+    with db.wrap_database_errors, db.connection.pipeline():
         yield pipe
     pipe._read()
