@@ -179,7 +179,8 @@ def insert_statement(obj: Model) -> tuple[str, list[Any]]:
     sql, fields = _insert_sql[key]
     obj._state.adding = False
     obj._state.db = DEFAULT_DB_ALIAS
-    return sql, [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
+    db = connections[DEFAULT_DB_ALIAS]  # once: `connection` is a proxy that looks it up per use
+    return sql, [f.get_db_prep_save(f.pre_save(obj, True), db) for f in fields]
 
 
 def insert(obj: Model) -> None:
