@@ -22,6 +22,12 @@ from psycopg.pq import ExecStatus
 M = TypeVar("M", bound=Model)
 
 
+def _db() -> Any:
+    """The default connection itself: `django.db.connection` is a proxy that looks it up on every
+    attribute, which a hot path pays per field or statement."""
+    return connections[DEFAULT_DB_ALIAS]
+
+
 def qn(name: str) -> str:
     return connection.ops.quote_name(name)
 
@@ -179,7 +185,7 @@ def insert_statement(obj: Model) -> tuple[str, list[Any]]:
     sql, fields = _insert_sql[key]
     obj._state.adding = False
     obj._state.db = DEFAULT_DB_ALIAS
-    db = connections[DEFAULT_DB_ALIAS]  # once: `connection` is a proxy that looks it up per use
+    db = _db()
     return sql, [f.get_db_prep_save(f.pre_save(obj, True), db) for f in fields]
 
 
@@ -225,7 +231,7 @@ def _has_rows(cursor: Any) -> bool:
     building the columns' description (~25 objects for a check-in row), which `description` does."""
     result = getattr(cursor, "pgresult", None)
     if result is not None:
-        return bool(result.status == ExecStatus.TUPLES_OK)
+        return result.status == ExecStatus.TUPLES_OK
     return cursor.description is not None
 
 
@@ -233,7 +239,7 @@ class Pipeline:
     """The statements of one `pipeline` block."""
 
     def __init__(self, db: Any) -> None:
-        self._db = db  # the connection itself: `connection` is a proxy that looks it up per use
+        self._db = db
         self._pending: list[Pending] = []
 
     def execute(self, sql: str, params: Sequence[Any]) -> Pending:
@@ -269,7 +275,7 @@ def pipeline() -> Iterator[Pipeline]:
     it did; a statement that fails raises when the block ends (as Django's error, e.g.
     IntegrityError), and the ones after it do not run. Other code may run statements in the block
     too: reading a result there waits for it (one round trip for all sent so far)."""
-    db = connections[DEFAULT_DB_ALIAS]
+    db = _db()
     pipe = Pipeline(db)
     if db.vendor != "postgresql" or not _pipeline_supported():
         yield pipe
