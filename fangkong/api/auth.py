@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from functools import cache
-from typing import Any
+from typing import Any, Protocol
 
 from django.contrib.auth import get_user_model
 from django.db import connection
@@ -39,7 +39,10 @@ def _live_token(token: str) -> ApiToken | None:
     it (a row per grant)."""
     with connection.cursor() as cursor:
         cursor.execute(_token_sql(), [token_digest(token)])
-        rows = cursor.fetchall()
+        return _token_from(cursor.fetchall())
+
+
+def _token_from(rows: list[tuple[Any, ...]]) -> ApiToken | None:
     if not rows:
         return None
     n = len(_TOKEN)
@@ -47,6 +50,36 @@ def _live_token(token: str) -> ApiToken | None:
     found.user = _USER.build(rows[0][n : n + len(_USER)])
     access.remember_grants(found.user, (row[-2:] for row in rows))
     return found
+
+
+class Prefetch(Protocol):
+    """A read a route wants with the token, in the token's statement (`BearerAuth(prefetch=…)`)."""
+
+    def statement(self, request: HttpRequest) -> tuple[str, list[Any]] | None:
+        """A SELECT of at most one row to join to the token's read (None: nothing to read)."""
+
+    def keep(self, request: HttpRequest, rows: list[tuple[Any, ...]]) -> None:
+        """Keep what the statement read (its row, or none) for the view; called only once the token
+        is accepted."""
+
+
+@cache
+def _token_with_sql(extra: str) -> str:
+    # One statement: the token's rows (one per grant), each with the extra read's row or NULLs.
+    return f"WITH tk AS ({_token_sql()}), ex AS ({extra}) SELECT * FROM tk LEFT JOIN ex ON 1 = 1"  # noqa: S608
+
+
+def _live_token_with(
+    token: str, extra: tuple[str, list[Any]]
+) -> tuple[ApiToken | None, list[tuple[Any, ...]]]:
+    """`_live_token` and the extra read in one statement: (the token or None, the extra's rows)."""
+    sql, params = extra
+    with connection.cursor() as cursor:
+        cursor.execute(_token_with_sql(sql), [token_digest(token), *params])
+        rows = cursor.fetchall()
+    n = len(_TOKEN) + len(_USER) + 2  # the token's columns, then the extra's
+    found = _token_from([row[:n] for row in rows])
+    return found, [rows[0][n:]] if rows and rows[0][n] is not None else []
 
 
 def bearer_user(request: HttpRequest) -> Any:
@@ -60,8 +93,21 @@ def bearer_user(request: HttpRequest) -> Any:
 
 
 class BearerAuth(HttpBearer):
+    """An API token. With `prefetch`, the route's first read joins the token's read (one statement
+    instead of two): a single check-in reads the person it names so."""
+
+    def __init__(self, prefetch: Prefetch | None = None) -> None:
+        super().__init__()
+        self.prefetch = prefetch
+
     def authenticate(self, request: HttpRequest, token: str):
-        found = _live_token(token)
+        statement = self.prefetch.statement(request) if self.prefetch is not None else None
+        if statement is None:
+            found = _live_token(token)
+        else:
+            found, extra = _live_token_with(token, statement)
+            if found is not None and self.prefetch is not None:
+                self.prefetch.keep(request, extra)
         if found is None:
             return None
         now = timezone.now()

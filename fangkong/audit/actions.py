@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import secrets
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -15,7 +16,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from fangkong.org.bulk import insert_values
-from fangkong.org.rawsql import execute_after, insert_statement, table
+from fangkong.org.rawsql import execute_after, insert_statement, qn, table
 
 from .models import AuditEntry, ChainHead
 
@@ -258,6 +259,106 @@ def record(
     execute_after(insert_statement(entry), _head_update(chain, entry.seq, entry.hash))
     _keep(chain, entry.seq, entry.hash)
     return entry
+
+
+# Stand-ins for what only the database knows when it appends a row within another statement
+# (`append_ctes`): never a real chain, sequence number or hash.
+_CHAIN_MARK, _SEQ_MARK = 8_000_000_000_000_000_001, 8_000_000_000_000_000_003
+_PREV_MARK = "fangkong-prev-" + secrets.token_hex(8)
+
+
+@dataclass(frozen=True)
+class Append:
+    """CTEs that append one audit row within another statement (PostgreSQL): `sql` and `params`
+    go after the statement's own CTEs, `columns` into its final SELECT (they fail the statement if
+    the row could not be appended), and that SELECT's values for them go to `appended`."""
+
+    sql: str
+    params: list[Any]
+    columns: str
+
+
+def append_ctes(
+    actor: Any,
+    action: str,
+    obj_type: str,
+    obj_id: Any,
+    *,
+    unit_code: str,
+    detail: dict[str, Any],
+    after: str,
+) -> Append | None:
+    """`record` as CTEs of a single statement, for a write that needs no transaction of its own
+    (a first check-in of the day). The row is appended only if the CTE `after` returned rows, to a
+    chain no other writer holds (as `_take`), hashed by PostgreSQL over the canonical text that
+    `entry_hash` hashes, built here around the chain, sequence number and previous hash. If `after`
+    wrote and no chain was free (or the heads are not made yet) the statement fails with a division
+    by zero, undoing its writes: take the transaction path then. None if this database cannot."""
+    if connection.vendor != "postgresql":
+        return None
+    at = timezone.now()
+    name, object_id, stored = actor_name(actor)[:150], str(obj_id)[:64], as_stored(detail)
+    body = {
+        "chain": _CHAIN_MARK,
+        "seq": _SEQ_MARK,
+        "at": at.isoformat(),
+        "actor": name,
+        "action": action,
+        "object_type": obj_type,
+        "object_id": object_id,
+        "unit_code": unit_code,
+        "detail": stored,
+        "prev_hash": _PREV_MARK,
+    }
+    text = _canonical(body)
+    marks = (str(_CHAIN_MARK), _PREV_MARK, str(_SEQ_MARK))  # in the text's (sorted keys') order
+    if any(text.count(mark) != 1 for mark in marks):
+        return None
+    before_chain, rest = text.split(marks[0])
+    before_prev, rest = rest.split(marks[1])
+    before_seq, after_seq = rest.split(marks[2])
+    json_detail = AuditEntry._meta.get_field("detail").get_db_prep_save(stored, connection)
+    n = max(1, settings.AUDIT_CHAINS)
+    preferred = _preferred(unit_code or f"{obj_type}:{obj_id}")
+    params = [
+        n, n - preferred, n,
+        at, name, action, obj_type, object_id, unit_code, json_detail,
+        before_chain, before_prev, before_seq, after_seq,
+    ]  # fmt: skip
+    return Append(_append_sql(after), params, _append_columns(after))
+
+
+@cache
+def _append_sql(after: str) -> str:
+    heads, entries = table(ChainHead), table(AuditEntry)
+    names = ", ".join(qn(c) for c in _COLUMNS)
+    return (
+        f"audit_h AS (SELECT chain, seq, hash FROM {heads} WHERE chain < %s "  # noqa: S608
+        f"AND EXISTS (SELECT 1 FROM {after}) ORDER BY mod(chain + %s, %s) FOR UPDATE SKIP LOCKED LIMIT 1), "
+        f"audit_a AS (INSERT INTO {entries} ({names}) SELECT chain, seq + 1, %s::timestamptz, %s::varchar, "
+        "%s::varchar, %s::varchar, %s::varchar, %s::varchar, %s::jsonb, hash, "
+        "encode(sha256(convert_to(%s::text || chain::text || %s::text || hash || %s::text "
+        "|| (seq + 1)::text || %s::text, 'UTF8')), 'hex') FROM audit_h RETURNING chain, seq, hash), "
+        f"audit_hu AS (UPDATE {heads} hh SET seq = audit_a.seq, hash = audit_a.hash FROM audit_a "
+        "WHERE hh.chain = audit_a.chain RETURNING hh.chain, hh.seq, hh.hash)"
+    )
+
+
+@cache
+def _append_columns(after: str) -> str:
+    wrote = f"(SELECT count(*) FROM {after})"  # noqa: S608 - a CTE's name, never input
+    return (
+        "(SELECT chain FROM audit_hu), (SELECT seq FROM audit_hu), (SELECT hash FROM audit_hu), "  # noqa: S608
+        f"1 / (CASE WHEN {wrote} = (SELECT count(*) FROM audit_hu) THEN 1 ELSE 0 END)"
+    )
+
+
+def appended(values: Sequence[Any]) -> None:
+    """The final SELECT's values of an `Append`'s columns: the chain the row went to is the one this
+    connection prefers next (and holds until a surrounding transaction ends)."""
+    chain, seq, hash_ = values[:3]
+    if chain is not None:
+        _keep(chain, seq, hash_)
 
 
 @dataclass(frozen=True)

@@ -7,15 +7,17 @@ import json
 import secrets
 import uuid
 from collections.abc import Iterable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import DataError, IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from fangkong.audit.actions import append_ctes as audit_append
 from fangkong.audit.actions import record
 from fangkong.consent import gate as consent_gate
 from fangkong.ledger import hooks as ledger_hooks
@@ -162,6 +164,9 @@ def _counter_moves(
     return [(unit_id, {k: old[k] + new[k] for k in new})]
 
 
+PeopleRead = statements.PeopleRead  # people_for_checkin's read, to send with another (api.auth)
+
+
 def people_for_checkin(*, employee_nos: Iterable[str] = (), pks: Iterable[int] = ()) -> list[Person]:
     """People with what a check-in needs, read in one statement (statements.people): pass them to
     `submit_checkin` to save its queries. `submit_checkin` falls back to a placement query for a
@@ -234,6 +239,9 @@ def submit_checkin(
         if existing is not None:
             return _replay(existing, digest)
         raise
+    stored = _store_first(actor, person, data, digest, day, unit, captured, now, source, device)
+    if stored is not None:
+        return stored, True
     try:
         with transaction.atomic():
             return _store(actor, person, data, digest, day, unit, captured, now, source, device)
@@ -243,6 +251,107 @@ def submit_checkin(
         if existing is None:
             raise
         return _replay(existing, digest)
+
+
+def _new_checkin(
+    actor: Any,
+    person: Person,
+    data: CheckinData,
+    digest: str,
+    day: date,
+    unit: Unit,
+    captured: datetime,
+    now: datetime,
+    source: str,
+    device: Device | None,
+    previous: CheckIn | None,
+) -> CheckIn:
+    """The check-in to store (not saved), its card evaluated with the current rules."""
+    rules = card_rules.current_rules()
+    card, reasons = card_rules.evaluate(
+        rules,
+        temperature=Decimal(data.temperature),
+        symptoms=list(data.symptoms),
+        contact=data.contact,
+        visited=list(data.visited),
+    )
+    return CheckIn(
+        id=data.id,
+        person=person,
+        unit_id=unit.pk,
+        enterprise_id=unit.enterprise_id or unit.pk,
+        day=day,
+        version=(previous.version + 1) if previous else 1,
+        current=True,
+        temperature=Decimal(data.temperature),
+        symptoms=list(data.symptoms),
+        where=data.where,
+        location=data.location,
+        visited=list(data.visited),
+        contact=data.contact,
+        note=data.note,
+        captured_at=captured,
+        received_at=now,
+        late=(now - captured) > LATE_AFTER,
+        source=source,
+        submitted_by=actor if getattr(actor, "is_authenticated", False) else None,
+        device=device,
+        card=card,
+        card_reasons=reasons,
+        rule_version=rules.version,
+        digest=digest,
+    )
+
+
+def _store_first(
+    actor: Any,
+    person: Person,
+    data: CheckinData,
+    digest: str,
+    day: date,
+    unit: Unit,
+    captured: datetime,
+    now: datetime,
+    source: str,
+    device: Device | None,
+) -> CheckIn | None:
+    """The common case of the morning peak in one statement (statements.store_first): a person's
+    first check-in of the day, green, with no exemption that may cover the day, in a unit-day that
+    has its counter row. None when it is not that case (nothing written): the transaction path
+    (`_store`) then decides, and answers replays, amendments, conflicts and the rest.
+
+    Outside a transaction the statement is its own; inside one (an import, a test), a savepoint
+    keeps its failure from aborting the surrounding work."""
+    if not statements.stores_first_at_once() or may_be_exempt(person, day, read=False):
+        return None
+    checkin = _new_checkin(actor, person, data, digest, day, unit, captured, now, source, device, None)
+    if checkin.card != Card.GREEN:  # a red or yellow card has more to do in the transaction
+        return None
+    append = None
+    if source in (Source.PROXY, Source.IMPORT):
+        append = audit_append(
+            actor,
+            f"checkin.{source}",
+            "checkin",
+            checkin.pk,
+            unit_code=_enterprise_code(person, unit),
+            detail={"person": person.employee_no, "day": day, "version": checkin.version},
+            after="stored",
+        )
+        if append is None:
+            return None
+    changes = _counter_moves(None, unit.pk, checkin.card, checkin.where)[0][1]
+    try:
+        with transaction.atomic() if connection.in_atomic_block else nullcontext():
+            stored = statements.store_first(checkin, changes, append)
+    except (IntegrityError, DataError):
+        return None  # a current check-in of the day, an id used before, or no free audit chain
+    if not stored:
+        return None  # the unit-day's first check-in: its counter row is made in the transaction
+    # Both do nothing for a green card; they run after this statement's commit, not inside it.
+    ledger_hooks.checkin_stored(actor, checkin)
+    signals.checkins_stored.send(sender=CheckIn, actor=actor, checkins=[checkin])
+    return checkin
 
 
 def _store(
@@ -266,40 +375,8 @@ def _store(
     # Any other stored check-in with this id fails the INSERT below on the primary key; the caller
     # then answers from the stored row (replay or conflict).
     unit_id = unit.pk
-    rules = card_rules.current_rules()
-    card, reasons = card_rules.evaluate(
-        rules,
-        temperature=Decimal(data.temperature),
-        symptoms=list(data.symptoms),
-        contact=data.contact,
-        visited=list(data.visited),
-    )
-    checkin = CheckIn(
-        id=data.id,
-        person=person,
-        unit_id=unit_id,
-        enterprise_id=unit.enterprise_id or unit.pk,
-        day=day,
-        version=(previous.version + 1) if previous else 1,
-        current=True,
-        temperature=Decimal(data.temperature),
-        symptoms=list(data.symptoms),
-        where=data.where,
-        location=data.location,
-        visited=list(data.visited),
-        contact=data.contact,
-        note=data.note,
-        captured_at=captured,
-        received_at=now,
-        late=(now - captured) > LATE_AFTER,
-        source=source,
-        submitted_by=actor if getattr(actor, "is_authenticated", False) else None,
-        device=device,
-        card=card,
-        card_reasons=reasons,
-        rule_version=rules.version,
-        digest=digest,
-    )
+    checkin = _new_checkin(actor, person, data, digest, day, unit, captured, now, source, device, previous)
+    card = checkin.card
     moves = _counter_moves(previous, unit_id, card, data.where)
     # The writes travel together (one round trip on PostgreSQL); a duplicate id raises at the end.
     with pipeline() as pipe:

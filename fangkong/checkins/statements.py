@@ -29,6 +29,7 @@ from fangkong.org.rawsql import (
     any_of,
     column,
     converter,
+    insert_select,
     insert_statement,
     pipeline,
     table,
@@ -74,19 +75,33 @@ def people(*, employee_nos: Iterable[str] = (), pks: Iterable[int] = ()) -> list
     `placed_unit_id`, `placed_since` (the open placement), `may_be_exempt` (False: no exemption can
     cover a day from `exempt_hint_from` on, so a first check-in of such a day leaves UnitDay.exempt
     alone) and `consent_standing` (may the person's check-ins be processed under the consent basis)."""
-    nos, ids = list(dict.fromkeys(employee_nos)), list(dict.fromkeys(pks))
-    if not nos and not ids:
+    read = PeopleRead(employee_nos=employee_nos, pks=pks)
+    if read.statement is None:
         return []
-    key, values = ("p.employee_no", nos) if nos else ("p.id", ids)
-    test, params = any_of(values)
-    recent = timezone.now().date() - EXEMPT_HINT_DAYS
-    since = converter(Membership._meta.get_field("start"))
-    n_person, n_unit = len(_PERSON), len(_UNIT)
-    units: dict[int, Unit] = {}  # one instance per unit: a batch's people share few units
-    found = []
     with connection.cursor() as cursor:
-        cursor.execute(_people_sql(key, test), [_day(recent), *params])
-        for row in cursor.fetchall():
+        cursor.execute(*read.statement)
+        return read.build(cursor.fetchall())
+
+
+class PeopleRead:
+    """The read of `people` as a statement to send with others in a `rawsql.pipeline` (e.g. with
+    the caller's token), and the people built from its rows."""
+
+    def __init__(self, *, employee_nos: Iterable[str] = (), pks: Iterable[int] = ()):
+        nos, ids = list(dict.fromkeys(employee_nos)), list(dict.fromkeys(pks))
+        self.recent = timezone.now().date() - EXEMPT_HINT_DAYS
+        self.statement: tuple[str, list[Any]] | None = None
+        if nos or ids:
+            key, values = ("p.employee_no", nos) if nos else ("p.id", ids)
+            test, params = any_of(values)
+            self.statement = _people_sql(key, test), [_day(self.recent), *params]
+
+    def build(self, rows: Iterable[tuple[Any, ...]]) -> list[Person]:
+        since = converter(Membership._meta.get_field("start"))
+        n_person, n_unit = len(_PERSON), len(_UNIT)
+        units: dict[int, Unit] = {}  # one instance per unit: a batch's people share few units
+        found = []
+        for row in rows:
             person = _PERSON.build(row[:n_person])
             unit_at, enterprise_at = n_person, n_person + n_unit
             if (unit := units.get(row[unit_at])) is None:
@@ -102,9 +117,9 @@ def people(*, employee_nos: Iterable[str] = (), pks: Iterable[int] = ()) -> list
             person.placed_unit_id = rest[0]
             person.placed_since = since(rest[1])
             person.may_be_exempt, person.consent_standing = bool(rest[2]), bool(rest[3])
-            person.exempt_hint_from = recent
+            person.exempt_hint_from = self.recent
             found.append(person)
-    return found
+        return found
 
 
 @cache
@@ -180,3 +195,58 @@ def _counters(unit_id: int, day: date, changes: dict[str, int]) -> tuple[str, li
 def _counters_sql(names: tuple[str, ...]) -> str:
     assign = ", ".join(f"{column(UnitDay, n)} = {column(UnitDay, n)} + %s" for n in names)
     return f"UPDATE {table(UnitDay)} SET {assign} WHERE unit_id = %s AND day = %s"  # noqa: S608
+
+
+def stores_first_at_once() -> bool:
+    """Whether a first check-in of the day can be stored by one statement (`store_first`)."""
+    return connection.vendor == "postgresql"
+
+
+def store_first(checkin: CheckIn, changes: dict[str, int], audit_row: audit.Append | None) -> bool:
+    """Store a person's first check-in of the day with its unit-day's counters (and its audit row)
+    in one statement, without a transaction of its own (PostgreSQL): the morning peak's common case.
+
+    The person is locked as `lock_with_current` locks it, so the statement queues behind the
+    person's other writers (and they behind it) rather than deadlocking with them. The check-in goes
+    in only if its unit-day has a counter row, which it keeps from being removed (FOR KEY SHARE)
+    until the counters move. No current check-in is read: the unique index of current check-ins
+    refuses the insert if the person has one for the day (IntegrityError), as the primary key
+    refuses an id stored before. False (nothing written) if the unit-day has no counter row. Raises
+    IntegrityError or DataError (see `audit.append_ctes`) with nothing written: the caller takes the
+    transaction path then, which answers every other case."""
+    names = tuple(sorted(changes))
+    where_params = [checkin.person_id, checkin.unit_id, _day(checkin.day)]
+    insert_sql, insert_params = insert_select(checkin, _first_where(), where_params, "unit_id, day")
+    ctes, columns = (audit_row.sql, audit_row.columns) if audit_row else ("", "")
+    sql = _store_first_sql(insert_sql, names, ctes, columns)
+    params = [*insert_params, *(changes[n] for n in names), *(audit_row.params if audit_row else ())]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if audit_row is not None:
+        audit.appended(row[2:])
+    return row[0] == 1 and row[1] == 1
+
+
+@cache
+def _first_where() -> str:
+    return (
+        f"EXISTS (SELECT 1 FROM {table(Person)} WHERE id = %s{person_lock()}) "  # noqa: S608
+        f"AND EXISTS (SELECT 1 FROM {table(UnitDay)} WHERE unit_id = %s AND day = %s FOR KEY SHARE)"
+    )
+
+
+@cache
+def _store_first_sql(insert_sql: str, names: tuple[str, ...], audit_ctes: str, audit_columns: str) -> str:
+    assign = ", ".join(f"{column(UnitDay, n)} = d.{column(UnitDay, n)} + %s" for n in names)
+    ctes = [
+        f"stored AS ({insert_sql})",
+        f"counted AS (UPDATE {table(UnitDay)} d SET {assign} FROM stored "  # noqa: S608
+        "WHERE d.unit_id = stored.unit_id AND d.day = stored.day RETURNING 1)",
+    ]
+    if audit_ctes:
+        ctes.append(audit_ctes)
+    columns = ["(SELECT count(*) FROM stored)", "(SELECT count(*) FROM counted)"]
+    if audit_columns:
+        columns.append(audit_columns)
+    return f"WITH {', '.join(ctes)} SELECT {', '.join(columns)}"

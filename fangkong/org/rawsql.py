@@ -189,6 +189,34 @@ def insert_statement(obj: Model) -> tuple[str, list[Any]]:
     return sql, [f.get_db_prep_save(f.pre_save(obj, True), db) for f in fields]
 
 
+def insert_select(
+    obj: Model, where: str, where_params: Sequence[Any], returning: str
+) -> tuple[str, list[Any]]:
+    """`insert_statement` as `INSERT … SELECT … WHERE where RETURNING returning`: the row goes in
+    only if `where` holds, tested in the same statement (PostgreSQL). Each value is cast to its
+    column's type, which an INSERT … VALUES would infer."""
+    sql, params = insert_statement(obj)
+    return _insert_select_sql(sql, where, returning), [*params, *where_params]
+
+
+@cache
+def _insert_select_sql(insert_sql: str, where: str, returning: str) -> str:
+    head = insert_sql.partition(" VALUES ")[0]
+    fields = next(fields for sql, fields in _insert_sql.values() if sql == insert_sql)
+    typed = ", ".join(f"%s::{_cast_type(f)}" for f in fields)
+    return f"{head} SELECT {typed} WHERE {where} RETURNING {returning}"
+
+
+def _cast_type(field: Field) -> str:
+    """The type a value of `field` is cast to in a hand-written statement (a foreign key: its
+    target's), without modifiers: `varchar(8)` and `numeric(3, 1)` are applied by the column on
+    assignment, which refuses a value too long where an explicit cast would cut it."""
+    db_type = field.db_type(connection)
+    if not db_type:
+        raise ValueError(f"{field} has no database type to cast to")
+    return db_type.partition("(")[0]
+
+
 def insert(obj: Model) -> None:
     """INSERT one instance (`insert_statement`); a primary key left None is not read back."""
     with connection.cursor() as cursor:
@@ -281,6 +309,9 @@ def pipeline() -> Iterator[Pipeline]:
         yield pipe
         pipe._read()
         return
+    # As Django's cursor() does: a persistent connection broken since its last use is replaced
+    # first (the health check's own statement would otherwise join the pipeline, unanswered).
+    db.close_if_health_check_failed()
     db.ensure_connection()
     with db.wrap_database_errors, db.connection.pipeline():
         yield pipe

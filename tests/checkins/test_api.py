@@ -4,13 +4,16 @@ import uuid
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from fangkong.checkins.actions import register_device
 from fangkong.checkins.models import CheckIn, UnitDay
 from fangkong.ledger.models import Item
-from fangkong.org.actions import create_token
+from fangkong.org.actions import create_token, revoke_token, token_digest
+from fangkong.org.models import ApiToken
 
 
 def _client(user) -> Client:
@@ -88,6 +91,28 @@ def test_person_out_of_scope_is_404(w):
     assert _post(_client(w.grid_leader), _body("B0001")).status_code == 404  # another grid
     assert _post(_client(w.grid_leader), _body("A0001")).status_code == 201  # proxy for its own grid
     assert CheckIn.objects.get().source == "proxy"
+
+
+def test_a_token_check_in_reads_its_person_once_with_the_token(w):
+    """The person a check-in names is read in the statement that reads the caller's token, and not
+    read again for the check-in."""
+    c = _client(w.grid_leader)
+    with CaptureQueriesContext(connection) as queries:
+        assert _post(c, _body("A0001")).status_code == 201
+    person_reads = [q["sql"] for q in queries.captured_queries if 'FROM "org_person" p JOIN' in q["sql"]]
+    assert len(person_reads) == 1
+
+
+def test_the_token_is_decided_before_the_person_it_names(w):
+    assert _post(Client(HTTP_AUTHORIZATION="Bearer fk_not-a-token"), _body("A0001")).status_code == 401
+    raw = create_token("test", w.grid_leader)
+    revoke_token("test", ApiToken.objects.get(digest=token_digest(raw)))
+    assert _post(Client(HTTP_AUTHORIZATION=f"Bearer {raw}"), _body("A0001")).status_code == 401
+    c = _client(w.grid_leader)
+    assert _post(c, _body("NOPE")).status_code == 404
+    assert _post(c, {**_body(), "person": 7}).status_code == 422
+    assert _post(c, {**_body(), "person": "A" * 33}).status_code == 422
+    assert not CheckIn.objects.exists()
 
 
 def test_late_and_future_captures(w):

@@ -106,3 +106,47 @@ def test_a_batch_does_not_wait_for_a_person_another_writer_holds():
     assert not held_meanwhile
     assert [item["status"] for item in answer[0].json()] == [201, 201, 201]
     assert CheckIn.objects.filter(person__employee_no=held).count() == 1
+
+
+def test_a_check_in_finding_every_audit_chain_held_waits_for_one_and_is_audited(settings):
+    """The single statement of a first check-in undoes itself when no chain is free; the
+    transaction path then waits for the chain, and the row is stored once, audited once."""
+    from decimal import Decimal
+
+    from django.db import transaction
+
+    from fangkong.audit.actions import verify
+    from fangkong.audit.models import AuditEntry, ChainHead
+    from fangkong.checkins.actions import CheckinData, open_unit_day, people_for_checkin, submit_checkin
+    from fangkong.checkins.rules import current_rules
+    from fangkong.lib.dates import business_day
+
+    settings.AUDIT_CHAINS = 1
+    w = world()
+    ChainHead.objects.bulk_create([ChainHead(chain=0)], ignore_conflicts=True)
+    current_rules()
+    alice = people_for_checkin(pks=[w.alice.pk])[0]
+    open_unit_day(alice.unit_id, business_day(alice.enterprise.timezone))
+    held, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        try:
+            with transaction.atomic():
+                ChainHead.objects.select_for_update().get(chain=0)
+                held.set()
+                release.wait(10)
+        finally:
+            connections.close_all()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    assert held.wait(10)
+    threading.Timer(0.5, release.set).start()
+    data = CheckinData(uuid.uuid4(), Decimal("36.5"))
+    stored, created = submit_checkin(w.grid_leader, alice, data, source="proxy")
+    holder.join()
+    assert created and release.is_set()  # it waited for the holder
+    assert CheckIn.objects.filter(pk=data.id).count() == 1
+    assert AuditEntry.objects.filter(object_id=str(data.id), action="checkin.proxy").count() == 1
+    assert verify() == (AuditEntry.objects.count(), None)
+    assert UnitDay.objects.get(unit_id=alice.unit_id, day=stored.day).checked_in == 1

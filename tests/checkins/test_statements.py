@@ -6,11 +6,23 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from fangkong.audit.actions import verify
+from fangkong.audit.models import AuditEntry
 from fangkong.checkins import statements
-from fangkong.checkins.actions import CheckinData, add_exemption, submit_checkin
-from fangkong.checkins.models import CheckIn
+from fangkong.checkins.actions import (
+    CheckinConflict,
+    CheckinData,
+    add_exemption,
+    open_unit_day,
+    submit_checkin,
+)
+from fangkong.checkins.models import CheckIn, UnitDay
+from fangkong.checkins.rules import current_rules
+from fangkong.ledger.models import Item
+from fangkong.lib.dates import business_day
 from fangkong.org.models import Person, Unit
 
 
@@ -80,3 +92,60 @@ def test_the_check_in_statements_are_planned_once_per_connection_not_per_call(w)
     assert person_read and current_read
     for _, generic, custom in person_read + current_read:
         assert custom == 5 and generic >= 4
+
+
+def _ready(person: Person) -> Person:
+    """The person as a check-in reads it (statements.people), its unit-day's counter row made: a
+    first check-in of the day then takes the single statement."""
+    current_rules()  # (made on first use)
+    found = statements.people(pks=[person.pk])[0]
+    open_unit_day(found.unit_id, business_day(found.enterprise.timezone))
+    return found
+
+
+def _writes(queries) -> list[str]:
+    return [q["sql"] for q in queries if not q["sql"].startswith(("SELECT", "SAVEPOINT", "RELEASE"))]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the single statement is PostgreSQL's")
+def test_a_first_green_check_in_is_one_statement_with_its_counters_and_audit_row(w):
+    alice = _ready(w.alice)
+    day = business_day(alice.enterprise.timezone)
+    data = CheckinData(uuid.uuid4(), Decimal("36.5"))
+    with CaptureQueriesContext(connection) as queries:
+        stored, created = submit_checkin(w.grid_leader, alice, data, source="proxy")
+    writes = _writes(queries.captured_queries)
+    assert len(writes) == 1 and writes[0].startswith("WITH stored AS (INSERT")
+    assert created and stored.version == 1 and CheckIn.objects.get(pk=data.id).card == "green"
+    counters = UnitDay.objects.get(unit_id=alice.unit_id, day=day)
+    assert (counters.checked_in, counters.on_site, counters.red) == (1, 1, 0)
+    entry = AuditEntry.objects.get(object_id=str(data.id))
+    assert entry.action == "checkin.proxy" and entry.actor == "grid_leader" and entry.unit_code == "E1"
+    assert entry.detail == {"person": "A0001", "day": day.isoformat(), "version": 1}
+    # PostgreSQL hashed the row over the text `verify` recomputes, after the rows before it.
+    fever = CheckinData(uuid.uuid4(), Decimal("38.5"))
+    amended, _ = submit_checkin(w.grid_leader, alice, fever, source="proxy")
+    assert amended.version == 2 and amended.card == "red"
+    assert verify() == (AuditEntry.objects.count(), None)
+    counters.refresh_from_db()
+    assert (counters.checked_in, counters.red) == (1, 1)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the single statement is PostgreSQL's")
+def test_what_the_single_statement_does_not_answer_takes_the_transaction_path(w):
+    alice = _ready(w.alice)
+    first = CheckinData(uuid.uuid4(), Decimal("36.5"))
+    assert submit_checkin("test", alice, first, source="self")[1]
+    # A replay and an amendment meet the unique indexes: nothing is written twice.
+    again, created = submit_checkin("test", alice, first, source="self")
+    assert not created and again.pk == first.id
+    with pytest.raises(CheckinConflict):
+        submit_checkin("test", alice, CheckinData(first.id, Decimal("36.9")), source="self")
+    amended, _ = submit_checkin("test", alice, CheckinData(uuid.uuid4(), Decimal("36.6")), source="self")
+    assert amended.version == 2
+    # A red card opens its ledger item in the check-in's transaction.
+    bob = _ready(w.bob)
+    red, _ = submit_checkin("test", bob, CheckinData(uuid.uuid4(), Decimal("39.0")), source="self")
+    assert red.card == "red" and Item.objects.filter(person=w.bob).count() == 1
+    assert CheckIn.objects.filter(current=True).count() == 2
+    assert sum(UnitDay.objects.values_list("checked_in", flat=True)) == 2
