@@ -303,6 +303,12 @@ def _new_checkin(
     )
 
 
+def _audited(checkin: CheckIn, enterprise_code: str) -> dict[str, Any]:
+    """The audit row of a stored check-in, after its action (`record`'s arguments)."""
+    detail = {"person": checkin.person.employee_no, "day": checkin.day, "version": checkin.version}
+    return {"obj_type": "checkin", "obj_id": checkin.pk, "unit_code": enterprise_code, "detail": detail}
+
+
 def _store_first(
     actor: Any,
     person: Person,
@@ -329,25 +335,20 @@ def _store_first(
         return None
     append = None
     if source in (Source.PROXY, Source.IMPORT):
-        append = audit_append(
-            actor,
-            f"checkin.{source}",
-            "checkin",
-            checkin.pk,
-            unit_code=_enterprise_code(person, unit),
-            detail={"person": person.employee_no, "day": day, "version": checkin.version},
-            after="stored",
-        )
+        code = _enterprise_code(person, unit)
+        append = audit_append(actor, f"checkin.{source}", **_audited(checkin, code), after="stored")
         if append is None:
             return None
     changes = _counter_moves(None, unit.pk, checkin.card, checkin.where)[0][1]
     try:
         with transaction.atomic() if connection.in_atomic_block else nullcontext():
             stored = statements.store_first(checkin, changes, append)
-    except (IntegrityError, DataError):
-        return None  # a current check-in of the day, an id used before, or no free audit chain
+    except DataError:
+        return None  # no audit chain was free: the transaction path waits for one
     if not stored:
-        return None  # the unit-day's first check-in: its counter row is made in the transaction
+        # A current check-in of the day (an amendment), an id used before (a replay or a conflict),
+        # or the unit-day's first check-in (its counter row is made in the transaction).
+        return None
     # Both do nothing for a green card; they run after this statement's commit, not inside it.
     ledger_hooks.checkin_stored(actor, checkin)
     signals.checkins_stored.send(sender=CheckIn, actor=actor, checkins=[checkin])
@@ -387,14 +388,8 @@ def _store(
         else:
             pipe.execute(*insert_statement(checkin))
         if audited or previous is not None:
-            record(
-                actor,
-                "checkin.amend" if previous else f"checkin.{source}",
-                "checkin",
-                checkin.pk,
-                unit_code=enterprise_code,
-                detail={"person": person.employee_no, "day": day, "version": checkin.version},
-            )
+            action = "checkin.amend" if previous else f"checkin.{source}"
+            record(actor, action, **_audited(checkin, enterprise_code))
     if moves and counted.rowcount == 0:
         _count(unit_id, day, **moves[0][1])  # the unit-day's first check-in: its row is made
     for other, changes in moves[1:]:

@@ -210,13 +210,16 @@ def store_first(checkin: CheckIn, changes: dict[str, int], audit_row: audit.Appe
     person's other writers (and they behind it) rather than deadlocking with them. The check-in goes
     in only if its unit-day has a counter row, which it keeps from being removed (FOR KEY SHARE)
     until the counters move. No current check-in is read: the unique index of current check-ins
-    refuses the insert if the person has one for the day (IntegrityError), as the primary key
-    refuses an id stored before. False (nothing written) if the unit-day has no counter row. Raises
-    IntegrityError or DataError (see `audit.append_ctes`) with nothing written: the caller takes the
+    leaves the row out if the person has one for the day, as the primary key does for an id stored
+    before (ON CONFLICT DO NOTHING: no error, and nothing else is written then). False (nothing
+    written) in those cases and if the unit-day has no counter row; DataError (see
+    `audit.append_ctes`) with nothing written if no audit chain was free. The caller takes the
     transaction path then, which answers every other case."""
     names = tuple(sorted(changes))
     where_params = [checkin.person_id, checkin.unit_id, _day(checkin.day)]
-    insert_sql, insert_params = insert_select(checkin, _first_where(), where_params, "unit_id, day")
+    insert_sql, insert_params = insert_select(
+        checkin, _first_where(), where_params, "unit_id, day", skip_conflicts=True
+    )
     ctes, columns = (audit_row.sql, audit_row.columns) if audit_row else ("", "")
     sql = _store_first_sql(insert_sql, names, ctes, columns)
     params = [*insert_params, *(changes[n] for n in names), *(audit_row.params if audit_row else ())]

@@ -190,21 +190,23 @@ def insert_statement(obj: Model) -> tuple[str, list[Any]]:
 
 
 def insert_select(
-    obj: Model, where: str, where_params: Sequence[Any], returning: str
+    obj: Model, where: str, where_params: Sequence[Any], returning: str, *, skip_conflicts: bool = False
 ) -> tuple[str, list[Any]]:
     """`insert_statement` as `INSERT … SELECT … WHERE where RETURNING returning`: the row goes in
     only if `where` holds, tested in the same statement (PostgreSQL). Each value is cast to its
-    column's type, which an INSERT … VALUES would infer."""
+    column's type, which an INSERT … VALUES would infer. With `skip_conflicts`, a row that any
+    unique index refuses is left out (ON CONFLICT DO NOTHING) instead of failing the statement."""
     sql, params = insert_statement(obj)
-    return _insert_select_sql(sql, where, returning), [*params, *where_params]
+    return _insert_select_sql(sql, where, returning, skip_conflicts), [*params, *where_params]
 
 
 @cache
-def _insert_select_sql(insert_sql: str, where: str, returning: str) -> str:
+def _insert_select_sql(insert_sql: str, where: str, returning: str, skip_conflicts: bool) -> str:
     head = insert_sql.partition(" VALUES ")[0]
     fields = next(fields for sql, fields in _insert_sql.values() if sql == insert_sql)
     typed = ", ".join(f"%s::{_cast_type(f)}" for f in fields)
-    return f"{head} SELECT {typed} WHERE {where} RETURNING {returning}"
+    conflicts = " ON CONFLICT DO NOTHING" if skip_conflicts else ""
+    return f"{head} SELECT {typed} WHERE {where}{conflicts} RETURNING {returning}"
 
 
 def _cast_type(field: Field) -> str:
