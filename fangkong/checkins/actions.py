@@ -344,7 +344,7 @@ def _store_first(
         with transaction.atomic() if connection.in_atomic_block else nullcontext():
             stored = statements.store_first(checkin, changes, append)
     except DataError:
-        return None  # no audit chain was free: the transaction path waits for one
+        return None  # no audit chain was free (the transaction path waits for one)
     if not stored:
         # A current check-in of the day (an amendment), an id used before (a replay or a conflict),
         # or the unit-day's first check-in (its counter row is made in the transaction).

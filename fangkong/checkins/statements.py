@@ -212,9 +212,9 @@ def store_first(checkin: CheckIn, changes: dict[str, int], audit_row: audit.Appe
     until the counters move. No current check-in is read: the unique index of current check-ins
     leaves the row out if the person has one for the day, as the primary key does for an id stored
     before (ON CONFLICT DO NOTHING: no error, and nothing else is written then). False (nothing
-    written) in those cases and if the unit-day has no counter row; DataError (see
-    `audit.append_ctes`) with nothing written if no audit chain was free. The caller takes the
-    transaction path then, which answers every other case."""
+    written) in those cases and if the unit-day has no counter row; DataError with nothing written
+    if no audit chain was free (`audit.append_ctes`), or if the counters did not move with the row.
+    The caller takes the transaction path then, which answers every other case."""
     names = tuple(sorted(changes))
     where_params = [checkin.person_id, checkin.unit_id, _day(checkin.day)]
     insert_sql, insert_params = insert_select(
@@ -228,7 +228,7 @@ def store_first(checkin: CheckIn, changes: dict[str, int], audit_row: audit.Appe
         row = cursor.fetchone()
     if audit_row is not None:
         audit.appended(row[2:])
-    return row[0] == 1 and row[1] == 1
+    return row[0] == 1
 
 
 @cache
@@ -249,7 +249,12 @@ def _store_first_sql(insert_sql: str, names: tuple[str, ...], audit_ctes: str, a
     ]
     if audit_ctes:
         ctes.append(audit_ctes)
-    columns = ["(SELECT count(*) FROM stored)", "(SELECT count(*) FROM counted)"]
+    # The counters move with the row or the statement fails (a division by zero): the unit-day row
+    # is held from the test to the update, so this guards only against what should not happen.
+    columns = [
+        "(SELECT count(*) FROM stored)",
+        "1 / (CASE WHEN (SELECT count(*) FROM stored) = (SELECT count(*) FROM counted) THEN 1 ELSE 0 END)",
+    ]
     if audit_columns:
         columns.append(audit_columns)
     return f"WITH {', '.join(ctes)} SELECT {', '.join(columns)}"
