@@ -118,8 +118,8 @@ class PersonPrefetch:
     def statement(self, request: HttpRequest) -> tuple[str, list[Any]] | None:
         try:
             named = json.loads(request.body).get("person")
-        except (ValueError, AttributeError, RawPostDataException):
-            return None
+        except (ValueError, AttributeError, RawPostDataException, RecursionError):
+            return None  # ninja answers the body (400 or 422)
         if not isinstance(named, str) or not 0 < len(named) <= PERSON_MAX:
             return None
         read = actions.PeopleRead(employee_nos=[named])

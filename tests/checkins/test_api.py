@@ -115,6 +115,15 @@ def test_the_token_is_decided_before_the_person_it_names(w):
     assert not CheckIn.objects.exists()
 
 
+def test_a_body_nested_too_deep_is_a_bad_request_not_an_error(w):
+    c = _client(w.grid_leader)
+    deep = "[" * 50_000 + "]" * 50_000
+    single = c.post("/api/v1/checkins", '{"person": ' + deep + "}", content_type="application/json")
+    assert single.status_code == 400
+    assert c.post("/api/v1/checkins/batch", deep, content_type="application/json").status_code == 400
+    assert not CheckIn.objects.exists()
+
+
 def test_late_and_future_captures(w):
     c = _client(w.employee)
     now = timezone.now()
