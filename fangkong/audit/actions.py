@@ -318,10 +318,8 @@ def append_ctes(
     before_prev, rest = rest.split(marks[1])
     before_seq, after_seq = rest.split(marks[2])
     json_detail = AuditEntry._meta.get_field("detail").get_db_prep_save(stored, connection)
-    n = max(1, settings.AUDIT_CHAINS)
-    preferred = _preferred(unit_code or f"{obj_type}:{obj_id}")
     params = [
-        n, n - preferred, n,
+        *_take_params(_preferred(unit_code or f"{obj_type}:{obj_id}")),
         at, name, action, obj_type, object_id, unit_code, json_detail,
         before_chain, before_prev, before_seq, after_seq,
     ]  # fmt: skip
@@ -332,13 +330,15 @@ def append_ctes(
 def _append_sql(after: str) -> str:
     heads, entries = table(ChainHead), table(AuditEntry)
     names = ", ".join(qn(c) for c in _COLUMNS)
+    # The chain is taken as `_take` takes it, and only if `after` wrote: PostgreSQL tests the EXISTS
+    # once, before it reads audit_h (a one-time filter), so no chain is locked otherwise.
     return (
-        f"audit_h AS (SELECT chain, seq, hash FROM {heads} WHERE chain < %s "  # noqa: S608
-        f"AND EXISTS (SELECT 1 FROM {after}) ORDER BY mod(chain + %s, %s) FOR UPDATE SKIP LOCKED LIMIT 1), "
+        f"audit_h AS ({_take_sql()}), "  # noqa: S608 - names from the models, never input
         f"audit_a AS (INSERT INTO {entries} ({names}) SELECT chain, seq + 1, %s::timestamptz, %s::varchar, "
         "%s::varchar, %s::varchar, %s::varchar, %s::varchar, %s::jsonb, hash, "
         "encode(sha256(convert_to(%s::text || chain::text || %s::text || hash || %s::text "
-        "|| (seq + 1)::text || %s::text, 'UTF8')), 'hex') FROM audit_h RETURNING chain, seq, hash), "
+        f"|| (seq + 1)::text || %s::text, 'UTF8')), 'hex') FROM audit_h WHERE EXISTS (SELECT 1 FROM {after}) "
+        "RETURNING chain, seq, hash), "
         f"audit_hu AS (UPDATE {heads} hh SET seq = audit_a.seq, hash = audit_a.hash FROM audit_a "
         "WHERE hh.chain = audit_a.chain RETURNING hh.chain, hh.seq, hh.hash)"
     )

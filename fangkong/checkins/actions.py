@@ -239,12 +239,13 @@ def submit_checkin(
         if existing is not None:
             return _replay(existing, digest)
         raise
-    stored = _store_first(actor, person, data, digest, day, unit, captured, now, source, device)
+    sub = _Accepted(actor, person, data, digest, day, unit, captured, now, source, device)
+    stored = _store_first(sub)
     if stored is not None:
         return stored, True
     try:
         with transaction.atomic():
-            return _store(actor, person, data, digest, day, unit, captured, now, source, device)
+            return _store(sub)
     except IntegrityError:
         # Lost a race with the same id: the stored row decides between replay and conflict.
         existing = CheckIn.objects.filter(pk=data.id).first()
@@ -253,20 +254,25 @@ def submit_checkin(
         return _replay(existing, digest)
 
 
-def _new_checkin(
-    actor: Any,
-    person: Person,
-    data: CheckinData,
-    digest: str,
-    day: date,
-    unit: Unit,
-    captured: datetime,
-    now: datetime,
-    source: str,
-    device: Device | None,
-    previous: CheckIn | None,
-) -> CheckIn:
+@dataclass(frozen=True)
+class _Accepted:
+    """A check-in that passed `submit_checkin`'s checks, with what they found, on its way to be stored."""
+
+    actor: Any
+    person: Person
+    data: CheckinData
+    digest: str
+    day: date
+    unit: Unit
+    captured: datetime
+    now: datetime
+    source: str
+    device: Device | None
+
+
+def _new_checkin(sub: _Accepted, previous: CheckIn | None) -> CheckIn:
     """The check-in to store (not saved), its card evaluated with the current rules."""
+    data, unit, captured, now = sub.data, sub.unit, sub.captured, sub.now
     rules = card_rules.current_rules()
     card, reasons = card_rules.evaluate(
         rules,
@@ -277,10 +283,10 @@ def _new_checkin(
     )
     return CheckIn(
         id=data.id,
-        person=person,
+        person=sub.person,
         unit_id=unit.pk,
         enterprise_id=unit.enterprise_id or unit.pk,
-        day=day,
+        day=sub.day,
         version=(previous.version + 1) if previous else 1,
         current=True,
         temperature=Decimal(data.temperature),
@@ -293,13 +299,13 @@ def _new_checkin(
         captured_at=captured,
         received_at=now,
         late=(now - captured) > LATE_AFTER,
-        source=source,
-        submitted_by=actor if getattr(actor, "is_authenticated", False) else None,
-        device=device,
+        source=sub.source,
+        submitted_by=sub.actor if getattr(sub.actor, "is_authenticated", False) else None,
+        device=sub.device,
         card=card,
         card_reasons=reasons,
         rule_version=rules.version,
-        digest=digest,
+        digest=sub.digest,
     )
 
 
@@ -309,18 +315,7 @@ def _audited(checkin: CheckIn, enterprise_code: str) -> dict[str, Any]:
     return {"obj_type": "checkin", "obj_id": checkin.pk, "unit_code": enterprise_code, "detail": detail}
 
 
-def _store_first(
-    actor: Any,
-    person: Person,
-    data: CheckinData,
-    digest: str,
-    day: date,
-    unit: Unit,
-    captured: datetime,
-    now: datetime,
-    source: str,
-    device: Device | None,
-) -> CheckIn | None:
+def _store_first(sub: _Accepted) -> CheckIn | None:
     """The common case of the morning peak in one statement (statements.store_first): a person's
     first check-in of the day, green, with no exemption that may cover the day, in a unit-day that
     has its counter row. None when it is not that case (nothing written): the transaction path
@@ -328,18 +323,18 @@ def _store_first(
 
     Outside a transaction the statement is its own; inside one (an import, a test), a savepoint
     keeps its failure from aborting the surrounding work."""
-    if not statements.stores_first_at_once() or may_be_exempt(person, day, read=False):
+    if not statements.stores_first_at_once() or may_be_exempt(sub.person, sub.day, read=False):
         return None
-    checkin = _new_checkin(actor, person, data, digest, day, unit, captured, now, source, device, None)
+    checkin = _new_checkin(sub, None)
     if checkin.card != Card.GREEN:  # a red or yellow card has more to do in the transaction
         return None
     append = None
-    if source in (Source.PROXY, Source.IMPORT):
-        code = _enterprise_code(person, unit)
-        append = audit_append(actor, f"checkin.{source}", **_audited(checkin, code), after="stored")
+    if sub.source in (Source.PROXY, Source.IMPORT):
+        code = _enterprise_code(sub.person, sub.unit)
+        append = audit_append(sub.actor, f"checkin.{sub.source}", **_audited(checkin, code), after="stored")
         if append is None:
             return None
-    changes = _counter_moves(None, unit.pk, checkin.card, checkin.where)[0][1]
+    changes = _counter_moves(None, sub.unit.pk, checkin.card, checkin.where)[0][1]
     try:
         with transaction.atomic() if connection.in_atomic_block else nullcontext():
             stored = statements.store_first(checkin, changes, append)
@@ -350,25 +345,15 @@ def _store_first(
         # or the unit-day's first check-in (its counter row is made in the transaction).
         return None
     # Both do nothing for a green card; they run after this statement's commit, not inside it.
-    ledger_hooks.checkin_stored(actor, checkin)
-    signals.checkins_stored.send(sender=CheckIn, actor=actor, checkins=[checkin])
+    ledger_hooks.checkin_stored(sub.actor, checkin)
+    signals.checkins_stored.send(sender=CheckIn, actor=sub.actor, checkins=[checkin])
     return checkin
 
 
-def _store(
-    actor: Any,
-    person: Person,
-    data: CheckinData,
-    digest: str,
-    day: date,
-    unit: Unit,
-    captured: datetime,
-    now: datetime,
-    source: str,
-    device: Device | None,
-) -> tuple[CheckIn, bool]:
+def _store(sub: _Accepted) -> tuple[CheckIn, bool]:
+    actor, person, data, digest, day, unit = sub.actor, sub.person, sub.data, sub.digest, sub.day, sub.unit
     # A proxied or imported check-in is audited: its chain is taken with the person's lock.
-    audited = source in (Source.PROXY, Source.IMPORT)
+    audited = sub.source in (Source.PROXY, Source.IMPORT)
     enterprise_code = _enterprise_code(person, unit)
     previous = statements.lock_with_current(person.pk, day, audit_key=enterprise_code if audited else None)
     if previous is not None and previous.pk == data.id:
@@ -376,7 +361,7 @@ def _store(
     # Any other stored check-in with this id fails the INSERT below on the primary key; the caller
     # then answers from the stored row (replay or conflict).
     unit_id = unit.pk
-    checkin = _new_checkin(actor, person, data, digest, day, unit, captured, now, source, device, previous)
+    checkin = _new_checkin(sub, previous)
     card = checkin.card
     moves = _counter_moves(previous, unit_id, card, data.where)
     # The writes travel together (one round trip on PostgreSQL); a duplicate id raises at the end.
@@ -388,7 +373,7 @@ def _store(
         else:
             pipe.execute(*insert_statement(checkin))
         if audited or previous is not None:
-            action = "checkin.amend" if previous else f"checkin.{source}"
+            action = "checkin.amend" if previous else f"checkin.{sub.source}"
             record(actor, action, **_audited(checkin, enterprise_code))
     if moves and counted.rowcount == 0:
         _count(unit_id, day, **moves[0][1])  # the unit-day's first check-in: its row is made

@@ -84,8 +84,8 @@ def people(*, employee_nos: Iterable[str] = (), pks: Iterable[int] = ()) -> list
 
 
 class PeopleRead:
-    """The read of `people` as a statement to send with others in a `rawsql.pipeline` (e.g. with
-    the caller's token), and the people built from its rows."""
+    """The read of `people` as a statement, to run alone or joined to another (the caller's token:
+    `api.auth.BearerAuth(prefetch=…)`), and the people built from its rows."""
 
     def __init__(self, *, employee_nos: Iterable[str] = (), pks: Iterable[int] = ()):
         nos, ids = list(dict.fromkeys(employee_nos)), list(dict.fromkeys(pks))
