@@ -93,7 +93,7 @@ MIDDLEWARE = [
     "fangkong.security.middleware.RequestSizeLimitMiddleware",
     # A NUL character in any field is refused naming it (PostgreSQL text cannot hold one).
     "fangkong.security.middleware.NulCharacterMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "fangkong.security.middleware.CSPMiddleware",  # django-csp, its settings policy built once
     "fangkong.security.middleware.NoStoreMiddleware",
     "fangkong.security.outage.DatabaseOutageMiddleware",  # database down: 503 + Retry-After, not 500
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -147,10 +147,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
-elif os.environ.get("DB_SERVER_SIDE_BINDING", "1") == "1":
-    # Parameters bound by the server: psycopg prepares a statement run five times on a connection, so
-    # the hot path's statements are planned once per connection instead of on every request.
-    DATABASES["default"].setdefault("OPTIONS", {}).update(server_side_binding=True, prepare_threshold=5)
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django's PostgreSQL backend, its per-request health check made without a statement (see there).
+    DATABASES["default"]["ENGINE"] = "fangkong.lib.postgresql"
+    if os.environ.get("DB_SERVER_SIDE_BINDING", "1") == "1":
+        # Parameters bound by the server: psycopg prepares a statement run five times on a connection,
+        # so the hot path's statements are planned once per connection instead of on every request.
+        DATABASES["default"].setdefault("OPTIONS", {}).update(server_side_binding=True, prepare_threshold=5)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
