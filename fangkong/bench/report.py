@@ -25,7 +25,9 @@ def goals(r: dict[str, Any]) -> list[dict[str, Any]]:
             ci["ratio_to_insert"] is not None and ci["ratio_to_insert"] >= 0.5,
         )
         goal("POST /checkins p99 at 32 connections", "< 100 ms", ci["p99_ms"], ci["p99_ms"] < 100)
-        errors = ci["errors"] + r["checkins_during_rollups"]["errors"]
+        errors = (
+            ci["errors"] + r["checkins_during_rollups"]["errors"] + ci.get("alternating", {}).get("errors", 0)
+        )
         goal("POST /checkins errors", "0", errors, errors == 0)
         lost = r.get("verify", {}).get("lost_total")
         goal("check-ins lost or duplicated", "0", lost, lost == 0 and r["verify"]["ok"])
@@ -97,6 +99,16 @@ def render_table(r: dict[str, Any]) -> str:
                 f"p50 {ci['p50_ms']} / p99 {ci['p99_ms']} ms, {ci['errors']} errors",
             )
         )
+        alt = ci.get("alternating")
+        if alt and alt["ratio_median"] is not None:
+            add(
+                (
+                    f"  alternating with insert ({len(alt['rounds'])} rounds)",
+                    f"median {_fmt(alt['ratio_median'])} × insert",
+                    f"range {_fmt(alt['ratio_min'])}–{_fmt(alt['ratio_max'])} ×",
+                    f"{alt['seconds_per_phase']} s a phase, {alt['errors']} errors",
+                )
+            )
     b = r.get("batch")
     if b:
         add(

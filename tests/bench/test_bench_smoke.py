@@ -54,6 +54,10 @@ def test_bench_smoke(tmp_path):
     for key in ("per_s", "p50_ms", "p99_ms", "ratio_to_insert", "ratio_to_noop"):
         assert ci[key] is not None, key
     assert ci["ok"] > 0 and ci["errors"] == 0
+    alternating = ci["alternating"]  # the ratio again, round by round beside its own insert ceiling
+    assert len(alternating["rounds"]) == 3 and alternating["errors"] == 0
+    assert alternating["ratio_min"] <= alternating["ratio_median"] <= alternating["ratio_max"]
+    assert {f"alternating_{n}" for n in (1, 2, 3)} <= set(r["verify"]["phases"])
     assert r["batch"]["per_s"] > 0 and r["batch"]["errors"] == 0
     assert r["driver"]["noop_over_checkins"] > 0
     for key in ("group", "segment", "enterprise"):
@@ -74,3 +78,4 @@ def test_bench_smoke(tmp_path):
     assert r["verify"]["lost_total"] == 0
     assert r["verify"]["ok"], r["verify"]
     assert "lost check-ins" in proc.stdout
+    assert "alternating with insert (3 rounds)" in proc.stdout
