@@ -221,7 +221,8 @@ class CSPMiddleware(_CSPMiddleware):
                     response[header] = policy
         # As django-csp does: a nonce asked for after the header was written is an error, not a
         # nonce silently missing from the policy.
-        request.csp_nonce = CheckableLazyObject(self._csp_nonce_post_response)
+        # (setattr, as django-csp does: HttpRequest declares no csp_nonce.)
+        setattr(request, "csp_nonce", CheckableLazyObject(self._csp_nonce_post_response))  # noqa: B010
         return response
 
 

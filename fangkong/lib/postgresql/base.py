@@ -22,7 +22,9 @@ from psycopg import pq
 
 class DatabaseWrapper(base.DatabaseWrapper):
     def close_if_health_check_failed(self) -> None:
-        if self.pool or self.connection is None or not self.health_check_enabled or self.health_check_done:
+        # (django-stubs does not know Django 5's `pool` and the health check's attributes.)
+        pooled, enabled = self.pool, self.health_check_enabled  # type: ignore[attr-defined]
+        if pooled or self.connection is None or not enabled or self.health_check_done:  # type: ignore[has-type]
             return super().close_if_health_check_failed()
         if not (self._idle_with_nothing_to_read() or self.is_usable()):
             self.close()
