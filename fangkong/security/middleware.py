@@ -219,9 +219,8 @@ class CSPMiddleware(_CSPMiddleware):
             if header not in response and not getattr(response, exempt, False):
                 if not request.path_info.startswith(prefixes):
                     response[header] = policy
-        # As django-csp does: a nonce asked for after the header was written is an error, not a
-        # nonce silently missing from the policy.
-        # (setattr, as django-csp does: HttpRequest declares no csp_nonce.)
+        # As django-csp does (and with setattr, as it does): a nonce asked for after the header was
+        # written is an error, not a nonce silently missing from the policy.
         setattr(request, "csp_nonce", CheckableLazyObject(self._csp_nonce_post_response))  # noqa: B010
         return response
 
