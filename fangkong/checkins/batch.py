@@ -14,7 +14,6 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
@@ -27,7 +26,7 @@ from fangkong.lib.dates import business_day
 from fangkong.org.actions import ActionError
 from fangkong.org.bulk import insert_objects
 from fangkong.org.models import Person, Unit
-from fangkong.org.rawsql import any_of, build, column, qn, select, table
+from fangkong.org.rawsql import any_of, column, qn, select, table
 
 from . import actions, rollup, signals, statements
 from . import rules as card_rules
@@ -243,53 +242,25 @@ def _rows(
     """The check-in rows to insert and the counter changes per unit-day (checked in, red, yellow,
     exempt, on site)."""
     rules = card_rules.current_rules()
-    submitted_by = actor if getattr(actor, "is_authenticated", False) else None
     rows: list[CheckIn] = []
     counts: dict[tuple[int, date], list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])
     for r, prev in fresh:
         data = r.sub.data
-        temperature = Decimal(data.temperature)
-        card, reasons = card_rules.evaluate(
+        checkin = actions.checkin_row(
             rules,
-            temperature=temperature,
-            symptoms=list(data.symptoms),
-            contact=data.contact,
-            visited=list(data.visited),
+            data,
+            r.sub.person,
+            r.unit,
+            r.day,
+            version=prev.version + 1 if prev else 1,
+            captured=r.captured,
+            now=now,
+            source=r.sub.source,
+            actor=actor,
+            device=device,
+            digest=r.digest,
         )
-        checkin = build(
-            CheckIn,
-            {
-                "id": data.id,
-                "person_id": r.sub.person.pk,
-                "unit_id": r.unit.pk,
-                "enterprise_id": r.unit.enterprise_id or r.unit.pk,
-                "day": r.day,
-                "version": prev.version + 1 if prev else 1,
-                "current": True,
-                "temperature": temperature,
-                "symptoms": list(data.symptoms),
-                "where": data.where,
-                "location": data.location,
-                "visited": list(data.visited),
-                "contact": data.contact,
-                "note": data.note,
-                "captured_at": r.captured,
-                "received_at": now,
-                "late": (now - r.captured) > actions.LATE_AFTER,
-                "source": r.sub.source,
-                "submitted_by_id": submitted_by.pk if submitted_by else None,
-                "device_id": device.pk if device else None,
-                "card": card,
-                "card_reasons": reasons,
-                "rule_version": rules.version,
-                "digest": r.digest,
-            },
-        )
-        checkin.person = r.sub.person
-        if submitted_by is not None:  # (None needs no cache: a foreign key of None reads as None)
-            checkin.submitted_by = submitted_by
-        if device is not None:
-            checkin.device = device
+        card = checkin.card
         rows.append(checkin)
         c = counts[(r.unit.pk, r.day)]
         c[0] += prev is None

@@ -9,12 +9,16 @@ Use them where a profile shows the compiler; everywhere else the ORM is clearer.
 
 from __future__ import annotations
 
+import datetime as dt
+import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from decimal import Decimal
 from functools import cache, cached_property
 from typing import Any, TypeVar
 
-from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.conf import settings
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 from django.db.models import Field, Model, signals
 from django.db.models.base import ModelState
 from psycopg.pq import ExecStatus
@@ -186,7 +190,101 @@ def insert_statement(obj: Model) -> tuple[str, list[Any]]:
     obj._state.adding = False
     obj._state.db = DEFAULT_DB_ALIAS
     db = _db()
-    return sql, [f.get_db_prep_save(f.pre_save(obj, True), db) for f in fields]
+    stored = obj.__dict__
+    values = []
+    for f, (plain, wrap) in zip(fields, _pass_through(key), strict=True):
+        value = stored.get(f.attname, _UNSET) if plain else _UNSET
+        if type(value) not in plain:
+            value = _UNSET
+        elif wrap is not None and value is not None:
+            value = wrap(value)  # (or _UNSET: this value needs Django after all)
+        if value is _UNSET:
+            value = f.get_db_prep_save(f.pre_save(obj, True), db)
+        values.append(value)
+    return sql, values
+
+
+_UNSET = object()
+_Plain = tuple[frozenset[type], Callable[[Any], Any] | None]
+
+
+@cache
+def _pass_through(key: tuple[type[Model], bool]) -> list[_Plain]:
+    """Per field of the insert `key`: the exact types of a value that Django's `pre_save` and
+    `get_db_prep_save` hand to the driver unchanged, or only wrapped (an integer on PostgreSQL, in
+    the type of its column: psycopg then binds it so, and the prepared statement stays one); empty
+    types: ask Django. A check-in has 25 fields, and asking Django for each cost ~5 % of a check-in's
+    Python (docs/performance.md)."""
+    return [_plain(f) for f in _insert_sql[key][1]]
+
+
+def _plain(field: Field) -> _Plain:
+    """What `_pass_through` knows of one field. Only Django's own field classes (not subclasses,
+    which may convert), for types whose conversion is the identity: text, booleans, whole numbers
+    (wrapped as Django wraps them, which a sample value shows), a UUID where the column is native,
+    a date or an aware datetime where the backend adapts it unchanged (PostgreSQL; SQLite makes them
+    text); or for which it is one step of the backend's, taken here as Django takes it: a finite
+    Decimal, a list or dict for a JSON column. None only where the column takes NULL. Anything else
+    goes through Django."""
+    db = _db()
+    cls, none = type(field), ((type(None),) if field.null else ())
+    if cls is models.ForeignKey:
+        types, wrap = _plain(field.target_field)  # type: ignore[attr-defined]
+        if not types or (str in types and db.features.interprets_empty_strings_as_nulls):
+            return frozenset(), None  # ("" is stored as NULL there)
+        return types | frozenset(none), wrap
+    if cls in (models.CharField, models.TextField):
+        return frozenset((str, *none)), None
+    if cls is models.BooleanField:
+        return frozenset((bool, *none)), None
+    if cls in _INTEGER_FIELDS:
+        sample = field.get_db_prep_save(7, db)
+        if type(sample) is int:
+            return frozenset((int, *none)), None
+        if type(sample)(7) == sample and int(sample) == 7:
+            return frozenset((int, *none)), type(sample)
+        return frozenset(), None
+    if cls is models.UUIDField and db.features.has_native_uuid_field:
+        return frozenset((uuid.UUID, *none)), None
+    if cls is models.DateTimeField and not (field.auto_now or field.auto_now_add):  # type: ignore[attr-defined]
+        moment = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+        if settings.USE_TZ and db.ops.adapt_datetimefield_value(moment) is moment:
+            # Django makes a naive value aware (with a warning): that one goes through Django.
+            return frozenset((dt.datetime, *none)), _aware
+    if cls is models.DecimalField:
+        ops, digits, places = db.ops, field.max_digits, field.decimal_places  # type: ignore[attr-defined]
+        # Django's own steps for a Decimal (to_python refuses NaN and infinities: Django answers those).
+        return frozenset(
+            (Decimal, *none)
+        ), lambda v: ops.adapt_decimalfield_value(Decimal(v), digits, places) if v.is_finite() else _UNSET
+    if cls is models.JSONField:
+        ops, encoder = db.ops, field.encoder  # type: ignore[attr-defined]
+        return frozenset((list, dict)), lambda v: ops.adapt_json_value(v, encoder)
+    day = dt.date(2000, 1, 1)
+    if (
+        cls is models.DateField
+        and not (field.auto_now or field.auto_now_add)  # type: ignore[attr-defined]
+        and db.ops.adapt_datefield_value(day) is day
+    ):
+        return frozenset((dt.date, *none)), None
+    return frozenset(), None
+
+
+def _aware(value: dt.datetime) -> Any:
+    return value if value.utcoffset() is not None else _UNSET
+
+
+_INTEGER_FIELDS = (
+    models.IntegerField,
+    models.SmallIntegerField,
+    models.BigIntegerField,
+    models.PositiveIntegerField,
+    models.PositiveSmallIntegerField,
+    models.PositiveBigIntegerField,
+    models.AutoField,
+    models.BigAutoField,
+    models.SmallAutoField,
+)
 
 
 def insert_select(

@@ -100,3 +100,63 @@ def test_without_pipeline_mode_the_statements_run_one_by_one_with_the_same_answe
 
     monkeypatch.setattr(rawsql, "_pipeline_supported", lambda: False)  # a libpq older than 14
     test_pipeline_runs_in_order_and_answers_after_the_block()
+
+
+# --- insert_statement: the values Django's save() would send --------------------------------------
+
+from datetime import date, timedelta  # noqa: E402
+
+from django.db import connection  # noqa: E402
+from django.utils.functional import lazy  # noqa: E402
+from psycopg.types.json import Jsonb  # noqa: E402
+
+from fangkong.audit.models import AuditEntry  # noqa: E402
+from fangkong.org.rawsql import insert_statement  # noqa: E402
+
+
+def _djangos(obj) -> list:
+    """What Django's own save() prepares for each inserted field (the path insert_statement skips)."""
+    fields = [f for f in type(obj)._meta.concrete_fields if f.attname != "id" or obj.pk is not None]
+    return [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
+
+
+def _comparable(values: list) -> list:
+    # A JSON value is wrapped for the driver (psycopg's Jsonb), a new wrapper each time.
+    return [("jsonb", v.obj) if isinstance(v, Jsonb) else (type(v), v) for v in values]
+
+
+def _odd_values() -> dict:
+    """Values of other types than the fields' own, which Django converts on save."""
+    now = datetime.now(UTC)
+    return {
+        **_values(),
+        "id": str(uuid.uuid4()),  # a UUID as text
+        "person_id": "1",  # a key as text
+        "day": now,  # a datetime in a date field
+        "version": True,  # a bool in an integer field
+        "temperature": 36.5,  # a float in a decimal field
+        "location": lazy(lambda: "110101", str)(),  # a lazy string
+        "submitted_by_id": 4,
+        "captured_at": now.replace(tzinfo=None) + timedelta(0),  # naive: Django makes it aware
+    }
+
+
+@pytest.mark.django_db
+@pytest.mark.filterwarnings("ignore:DateTimeField .* received a naive datetime")
+@pytest.mark.parametrize("values", [_values, _odd_values], ids=["own types", "other types"])
+def test_insert_statement_sends_what_djangos_save_sends(values):
+    given = values()
+    built = CheckIn(**given)
+    sent = insert_statement(built)[1]
+    assert _comparable(sent) == _comparable(_djangos(CheckIn(**given)))
+    assert (built._state.adding, built._state.db) == (False, "default")
+
+
+@pytest.mark.django_db
+def test_insert_statement_of_an_audit_row_sends_what_djangos_save_sends():
+    entry = AuditEntry(
+        chain=1, seq=2, at=datetime.now(UTC), actor="a", action="x.y", object_type="person", object_id="E1",
+        unit_code="", detail={"day": str(date(2026, 12, 6))}, prev_hash="0" * 64, hash="1" * 64,
+    )  # fmt: skip
+    assert _comparable(insert_statement(entry)[1]) == _comparable(_djangos(entry))
+    assert insert_statement(entry)[0].startswith(f"INSERT INTO {table(AuditEntry)} ")
