@@ -176,7 +176,7 @@ def _submit(request: HttpRequest, payload: CheckinIn) -> tuple[int, Any]:
         return 409, {"detail": str(exc)}
     except ActionError as exc:
         return 422, {"detail": _field_error(exc.field or "body", str(exc))}
-    return (201 if created else 200), _out(checkin)
+    return (201 if created else 200), CheckinOut.model_construct(**_out(checkin))
 
 
 @router.post(

@@ -353,8 +353,10 @@ def checkin_row(
 
 
 def _audited(checkin: CheckIn, enterprise_code: str) -> dict[str, Any]:
-    """The audit row of a stored check-in, after its action (`record`'s arguments)."""
-    detail = {"person": checkin.person.employee_no, "day": checkin.day, "version": checkin.version}
+    """The audit row of a stored check-in, after its action (`record`'s arguments). The day as the
+    JSON column stores it: a detail of plain values is hashed as it is (audit.as_stored)."""
+    day = checkin.day.isoformat()
+    detail = {"person": checkin.person.employee_no, "day": day, "version": checkin.version}
     return {"obj_type": "checkin", "obj_id": checkin.pk, "unit_code": enterprise_code, "detail": detail}
 
 
