@@ -97,7 +97,7 @@ class PeopleRead:
             self.statement = _people_sql(key, test), [_day(self.recent), *params]
 
     def build(self, rows: Iterable[tuple[Any, ...]]) -> list[Person]:
-        since = converter(Membership._meta.get_field("start"))
+        since = _since()
         n_person, n_unit = len(_PERSON), len(_UNIT)
         units: dict[int, Unit] = {}  # one instance per unit: a batch's people share few units
         found = []
@@ -110,9 +110,12 @@ class PeopleRead:
                 enterprise = units[row[enterprise_at]] = _ENTERPRISE.build(
                     row[enterprise_at : enterprise_at + n_unit]
                 )
-            if unit.enterprise_id == enterprise.pk and not Unit.enterprise.is_cached(unit):
-                unit.enterprise = enterprise  # (a red card's ledger item reads it)
-            person.unit, person.enterprise = unit, enterprise
+            # The read joined them by these keys: only the caches are set (the descriptors' checks
+            # cost more than the rest of this loop).
+            if unit.enterprise_id == enterprise.pk:
+                _UNIT_ENTERPRISE.set_cached_value(unit, enterprise)  # (a red card's ledger item reads it)
+            _PERSON_UNIT.set_cached_value(person, unit)
+            _PERSON_ENTERPRISE.set_cached_value(person, enterprise)
             rest = row[enterprise_at + n_unit :]
             person.placed_unit_id = rest[0]
             person.placed_since = since(rest[1])
@@ -120,6 +123,15 @@ class PeopleRead:
             person.exempt_hint_from = self.recent
             found.append(person)
         return found
+
+
+_PERSON_UNIT, _PERSON_ENTERPRISE = Person._meta.get_field("unit"), Person._meta.get_field("enterprise")
+_UNIT_ENTERPRISE = Unit._meta.get_field("enterprise")
+
+
+@cache
+def _since() -> Any:
+    return converter(Membership._meta.get_field("start"))
 
 
 @cache
