@@ -11,6 +11,7 @@ import pytest
 
 from fangkong.bench import instructions
 
+
 @pytest.mark.slow
 @pytest.mark.skipif(instructions.missing() is not None, reason=instructions.HINT)
 def test_instructions_counts_each_kind_of_request(tmp_path):
