@@ -93,9 +93,9 @@ def bearer_user(request: HttpRequest) -> Any:
 
 
 class _Bearer(HttpBearer):
-    """ninja's HttpBearer, reading the header from `request.META`: `request.headers`, which ninja's
-    reads it from, builds a dict of every header at its first use (~30 calls a request), and nothing
-    else on the check-in path needs it. The same parsing: scheme, one space, the rest is the token."""
+    """ninja's HttpBearer, reading the header from `request.META`. ninja's reads `request.headers`,
+    which builds a dict of every header at its first use (~30 calls a request) that nothing else on
+    the check-in path needs. The same parsing: the scheme, one space, the rest is the token."""
 
     def __call__(self, request: HttpRequest) -> Any:
         value = request.META.get("HTTP_AUTHORIZATION")

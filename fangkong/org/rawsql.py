@@ -252,11 +252,15 @@ def _plain(field: Field) -> _Plain:
             # Django makes a naive value aware (with a warning): that one goes through Django.
             return frozenset((dt.datetime, *none)), _aware
     if cls is models.DecimalField:
-        ops, digits, places = db.ops, field.max_digits, field.decimal_places  # type: ignore[attr-defined]
-        # Django's own steps for a Decimal (to_python refuses NaN and infinities: Django answers those).
-        return frozenset(
-            (Decimal, *none)
-        ), lambda v: ops.adapt_decimalfield_value(Decimal(v), digits, places) if v.is_finite() else _UNSET
+        digits, places = field.max_digits, field.decimal_places  # type: ignore[attr-defined]
+
+        def decimal(value: Decimal) -> Any:
+            # Django's own steps; its to_python refuses NaN and infinities, so those go to Django.
+            if not value.is_finite():
+                return _UNSET
+            return db.ops.adapt_decimalfield_value(Decimal(value), digits, places)
+
+        return frozenset((Decimal, *none)), decimal
     if cls is models.JSONField:
         ops, encoder = db.ops, field.encoder  # type: ignore[attr-defined]
         return frozenset((list, dict)), lambda v: ops.adapt_json_value(v, encoder)
