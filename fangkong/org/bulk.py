@@ -155,7 +155,9 @@ def insert_values(model: Any, names: Sequence[str], rows: Iterable[Sequence[Any]
             if json_at:
                 row = list(row)
                 for i in json_at:
-                    row[i] = _json(row[i])
+                    value = row[i]
+                    # Most are empty lists (a check-in's symptoms, places, card reasons).
+                    row[i] = "[]" if value == [] else _json(value)
             yield row
 
     insert_rows(model._meta.db_table, columns, prepared())
