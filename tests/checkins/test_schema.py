@@ -1,9 +1,9 @@
-"""The check-in table's keys after its indexes were narrowed (migration checkins.0008)."""
+"""The check-in table's keys after its indexes were narrowed (migration checkins.0008). That the
+migrations hold every model change is checked by `make lint` (makemigrations --check)."""
 
 import uuid
 
 import pytest
-from django.core.management import call_command
 from django.db.models import ProtectedError
 from django.test import Client
 
@@ -15,11 +15,6 @@ def _post(token, person):
     body = {"id": str(uuid.uuid4()), "person": person, "temperature": 36.6}
     client = Client(HTTP_AUTHORIZATION=f"Bearer {token}")
     return client.post("/api/v1/checkins", body, content_type="application/json")
-
-
-def test_migrations_hold_every_model_change(db):
-    # An upgrade applies every schema change the code expects (exits 1 if one is missing).
-    call_command("makemigrations", "--check", "--dry-run", verbosity=0)
 
 
 def test_a_devices_checkins_are_found_and_a_units_are_kept(w):
