@@ -26,9 +26,14 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-KINDS = ("noop", "insert", "checkin")
-PATHS = {"noop": "/bench/noop", "insert": "/bench/insert", "checkin": "/api/v1/checkins"}
-EXPECT = {"noop": 204, "insert": 201, "checkin": 201}
+KINDS = ("noop", "insert", "checkin", "batch")
+PATHS = {
+    "noop": "/bench/noop",
+    "insert": "/bench/insert",
+    "checkin": "/api/v1/checkins",
+    "batch": "/api/v1/checkins/batch",
+}
+EXPECT = {"noop": 204, "insert": 201, "checkin": 201, "batch": 200}
 
 _HELPER = """#include <valgrind/callgrind.h>
 void fk_start(void) { CALLGRIND_ZERO_STATS; CALLGRIND_START_INSTRUMENTATION; CALLGRIND_TOGGLE_COLLECT; }
@@ -49,8 +54,18 @@ def missing() -> str | None:
     return None
 
 
-def count(*, requests: int, warmup: int, seed: int, env: dict[str, str] | None = None) -> dict[str, Any]:
-    """Run the child under callgrind; instructions per request of each kind, and their ratios."""
+def count(
+    *,
+    requests: int,
+    warmup: int,
+    seed: int,
+    batches: int = 5,
+    batch_size: int = 1000,
+    env: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """Run the child under callgrind; instructions per request of each kind, and their ratios. The
+    batch kind counts `batches` batches of `batch_size` check-ins (after two batches of warm-up):
+    per batch, and per check-in in it."""
     lacking = missing()
     if lacking:
         raise RuntimeError(f"fangkong instructions: no {lacking}; {HINT}")
@@ -81,25 +96,35 @@ def count(*, requests: int, warmup: int, seed: int, env: dict[str, str] | None =
             str(warmup),
             "--seed",
             str(seed),
+            "--batches",
+            str(batches),
+            "--batch-size",
+            str(batch_size),
         ]
         child_env = {**os.environ, **(env or {}), "FANGKONG_BENCH_VIEWS": "1"}
         run = subprocess.run(argv, env=child_env, capture_output=True, text=True, check=False)  # noqa: S603
         report = _child_report(run.stdout)
         if run.returncode != 0 or report is None:
             raise RuntimeError(f"the counted run failed ({run.returncode}): {run.stderr[-3000:]}")
-        per_request = {}
-        for i, kind in enumerate(KINDS, start=1):
-            per_request[kind] = _total(Path(f"{out}.{i}")) // requests
+        sent = {kind: batches if kind == "batch" else requests for kind in KINDS}
+        per_request = {
+            kind: _total(Path(f"{out}.{i}")) // sent[kind] for i, kind in enumerate(KINDS, start=1)
+        }
+    per_item = per_request["batch"] // batch_size
     result: dict[str, Any] = {
         "requests": requests,
         "warmup": warmup,
         "seed": seed,
+        "batches": batches,
+        "batch_size": batch_size,
         "statuses": report["statuses"],
         "instructions_per_request": per_request,
+        "instructions_per_batch_item": per_item,
         "ratios": {
             "checkin_to_insert": round(per_request["checkin"] / per_request["insert"], 3),
             "checkin_to_noop": round(per_request["checkin"] / per_request["noop"], 3),
             "insert_to_noop": round(per_request["insert"] / per_request["noop"], 3),
+            "batch_item_to_checkin": round(per_item / per_request["checkin"], 3),
         },
         "valgrind": subprocess.run(["valgrind", "--version"], capture_output=True, text=True).stdout.strip(),  # noqa: S607
     }
@@ -124,7 +149,7 @@ def _total(dump: Path) -> int:
 # --- the child: runs under valgrind ------------------------------------------------------------------
 
 
-def _child(helper: str, requests: int, warmup: int, seed: int) -> None:
+def _child(helper: str, requests: int, warmup: int, seed: int, batches: int, batch_size: int) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fangkong.settings")
     import fangkong.wsgi  # the server's application, set up as the server sets it up (gc.freeze)
 
@@ -140,8 +165,13 @@ def _child(helper: str, requests: int, warmup: int, seed: int) -> None:
     app = fangkong.wsgi.application
     statuses: dict[str, dict[int, int]] = {}
 
-    def call(kind: str) -> int:
-        body = json.dumps(driver.checkin_body(rng, tag, scale["first"], scale["last"], regions)).encode()
+    def body(kind: str) -> bytes:
+        size = batch_size if kind == "batch" else 1
+        items = [driver.checkin_body(rng, tag, scale["first"], scale["last"], regions) for _ in range(size)]
+        return json.dumps(items if kind == "batch" else items[0]).encode()
+
+    def call(kind: str, body: bytes) -> list[int]:
+        """The statuses of the answer: the response's, or each item's for a batch."""
         environ = {
             "REQUEST_METHOD": "POST",
             "PATH_INFO": PATHS[kind],
@@ -163,19 +193,25 @@ def _child(helper: str, requests: int, warmup: int, seed: int) -> None:
             return lambda data: None
 
         response = app(environ, start_response)
-        for _ in response:
-            pass
+        content = b"".join(response) if kind == "batch" else None
         response.close()
-        return int(answered[0].split()[0])
+        status = int(answered[0].split()[0])
+        if content is None or status != EXPECT["batch"]:
+            return [status]
+        return [item["status"] for item in json.loads(content)]
 
     for kind in KINDS:
-        for _ in range(warmup):
-            call(kind)
+        n, first = (batches, min(warmup, 2)) if kind == "batch" else (requests, warmup)
+        for _ in range(first):
+            call(kind, body(kind))
         seen: dict[int, int] = {}
+        # A single request's body is made in the counted loop (as it always was: the counts compare
+        # with earlier runs); a batch's thousand bodies before it.
+        made = [body(kind) for _ in range(n)] if kind == "batch" else None
         counting.fk_start()
-        for _ in range(requests):
-            status = call(kind)
-            seen[status] = seen.get(status, 0) + 1
+        for i in range(n):
+            for status in call(kind, made[i] if made is not None else body(kind)):
+                seen[status] = seen.get(status, 0) + 1
         counting.fk_stop()
         statuses[kind] = seen
     print("FANGKONG-INSTRUCTIONS " + json.dumps({"statuses": statuses}), flush=True)
@@ -187,8 +223,10 @@ def main() -> None:
     parser.add_argument("--requests", type=int, required=True)
     parser.add_argument("--warmup", type=int, required=True)
     parser.add_argument("--seed", type=int, required=True)
+    parser.add_argument("--batches", type=int, required=True)
+    parser.add_argument("--batch-size", type=int, required=True)
     a = parser.parse_args()
-    _child(a.helper, a.requests, a.warmup, a.seed)
+    _child(a.helper, a.requests, a.warmup, a.seed, a.batches, a.batch_size)
 
 
 if __name__ == "__main__":

@@ -31,13 +31,32 @@ def test_instructions_counts_each_kind_of_request(tmp_path):
     made = fangkong("generate", "--employees", "120", "--days", "1", "--seed", "1")
     assert made.returncode == 0, made.stdout[-2000:] + made.stderr[-2000:]
     out = tmp_path / "instructions.json"
-    run = fangkong("instructions", "--requests", "8", "--warmup", "2", "--out", str(out))
+    run = fangkong(
+        "instructions",
+        "--requests",
+        "8",
+        "--warmup",
+        "2",
+        "--batches",
+        "2",
+        "--batch-size",
+        "10",
+        "--out",
+        str(out),
+    )
     assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-3000:]
     r = json.loads(out.read_text())
 
-    assert r["statuses"] == {"noop": {"204": 8}, "insert": {"201": 8}, "checkin": {"201": 8}}
+    # A batch's statuses are its items': 2 batches of 10 check-ins, all stored.
+    assert r["statuses"] == {
+        "noop": {"204": 8},
+        "insert": {"201": 8},
+        "checkin": {"201": 8},
+        "batch": {"201": 20},
+    }
     per = r["instructions_per_request"]
-    assert 0 < per["noop"] < per["insert"] < per["checkin"]
+    assert 0 < per["noop"] < per["insert"] < per["checkin"] < per["batch"]
+    assert r["instructions_per_batch_item"] == per["batch"] // 10
     assert r["ratios"]["checkin_to_insert"] == round(per["checkin"] / per["insert"], 3)
     assert "check-in ÷ insert" in run.stdout
 
