@@ -344,12 +344,18 @@ def checkin_row(
             "digest": digest,
         },
     )
-    checkin.person = person
+    # The keys were set from these instances: only the caches (the descriptors' checks cost more).
+    # An abnormal card's ledger item and report flags read the unit.
+    _CHECKIN_PERSON.set_cached_value(checkin, person)
+    _CHECKIN_UNIT.set_cached_value(checkin, unit)
     if submitted_by is not None:  # (None needs no cache: a foreign key of None reads as None)
         checkin.submitted_by = submitted_by
     if device is not None:
         checkin.device = device
     return checkin
+
+
+_CHECKIN_PERSON, _CHECKIN_UNIT = CheckIn._meta.get_field("person"), CheckIn._meta.get_field("unit")
 
 
 def _audited(checkin: CheckIn, enterprise_code: str) -> dict[str, Any]:

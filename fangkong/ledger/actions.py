@@ -74,10 +74,14 @@ def open_item(
     person: Person | None = None,
     detail: dict | None = None,
 ) -> tuple[Item, bool]:
-    """Open an item unless one is already open for (kind, key); returns (item, created)."""
+    """Open an item unless one is already open for (kind, key); returns (item, created). `owner` is a
+    user, or a function that finds one, called only when the item is opened (a red card of a person
+    whose item is open already looks no owner up)."""
     existing = Item.objects.filter(kind=kind, key=key, state__in=OPEN_STATES).first()
     if existing is not None:
         return existing, False
+    if callable(owner):
+        owner = owner()
     try:
         with transaction.atomic():
             item = Item.objects.create(

@@ -26,17 +26,17 @@ def checkin_stored(actor: Any, checkin) -> None:
     """A red card opens one health-anomaly item per person (an amendment does not open a second)."""
     if checkin.card != "red":
         return
-    person = checkin.person
+    person, unit = checkin.person, checkin.unit
     actions.open_item(
         actor,
         kind=Kind.HEALTH_ANOMALY,
         key=f"person:{person.pk}",
-        unit=checkin.unit,
+        unit=unit,
         person=person,
         title=_("%(name)s (%(no)s): red card on %(day)s")
         % {"name": person.name, "no": person.employee_no, "day": checkin.day.isoformat()},
         due_at=actions.default_due(24),
-        owner=default_owner(checkin.unit),
+        owner=lambda: default_owner(unit),
         detail={
             "temperature": str(checkin.temperature),
             "symptoms": checkin.symptoms,

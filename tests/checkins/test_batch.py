@@ -3,8 +3,10 @@
 import uuid
 
 import pytest
+from django.db import connection
 from django.db.models import Count, Q
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from fangkong.audit.actions import verify
 from fangkong.audit.models import AuditEntry
@@ -122,3 +124,26 @@ def test_a_batch_counts_exempt_people_who_check_in_as_reported_and_amends_in_pla
     assert after["checked_in"] == before["checked_in"] + 2
     assert after["missing"] == before["missing"] - 1  # X0003 (X0000 was exempt, not missing)
     _counters_match_rows()
+
+
+@pytest.mark.django_db
+def test_red_cards_open_one_item_each_and_read_no_unit_or_owner_again(w):
+    staff = [person(w.grid1, f"P{i:04d}") for i in range(6)]
+
+    def red(p):
+        return _body(p.employee_no, temperature=38.6)
+
+    assert {r["status"] for r in _batch(w.group_admin, [red(p) for p in staff])} == {201}
+    items = Item.objects.filter(kind="health_anomaly")
+    assert items.count() == 6
+    assert {i.owner for i in items} == {w.grid_leader}  # the grid's leader, looked up as each opened
+
+    # The same people red again (amendments): their items are open, so nothing is opened or looked
+    # up; the check-ins' unit is the one read with the people, not read again per card.
+    with CaptureQueriesContext(connection) as queries:
+        again = _batch(w.group_admin, [red(p) for p in staff])
+    assert [r["checkin"]["version"] for r in again] == [2] * 6
+    assert items.count() == 6
+    sqls = [q["sql"] for q in queries.captured_queries]
+    assert not [s for s in sqls if s.startswith('SELECT "org_rolegrant"."unit_id"')]  # no owner look-up
+    assert not [s for s in sqls if 'FROM "org_unit" WHERE "org_unit"."id" =' in s]
