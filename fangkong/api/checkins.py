@@ -197,7 +197,7 @@ def post_checkin(request: HttpRequest, payload: CheckinIn):
 def post_batch(request: HttpRequest, payload: list[dict[str, Any]]):
     if len(payload) > BATCH_MAX:
         return Status(422, {"detail": _field_error("body", f"at most {BATCH_MAX} check-ins per batch")})
-    results: dict[int, dict[str, Any]] = {}
+    results: dict[int, dict[str, Any] | BatchResult] = {}
     valid: list[tuple[int, CheckinIn]] = []
     for index, raw in enumerate(payload):
         try:
@@ -224,14 +224,16 @@ def post_batch(request: HttpRequest, payload: list[dict[str, Any]]):
         source, device = how
         subs.append(batch.Submission(index, person, _data(item), source))
     for index, outcome in batch.submit_many(_actor(request, device), subs, device=device).items():
-        result: dict[str, Any] = {"index": index, "id": str(payload[index]["id"]), "status": outcome.status}
+        item_id = str(payload[index]["id"])
         if outcome.checkin is not None:
-            result["checkin"] = _out(outcome.checkin)
-        elif outcome.status == 422:
-            result["detail"] = _field_error(outcome.field, outcome.message)
-        else:
-            result["detail"] = outcome.message
-        results[index] = result
+            # Built from stored values, as the single check-in's answer: ninja need not validate it.
+            checkin = CheckinOut.model_construct(**_out(outcome.checkin))
+            results[index] = BatchResult.model_construct(
+                index=index, id=item_id, status=outcome.status, checkin=checkin, detail=None
+            )
+            continue
+        detail = _field_error(outcome.field, outcome.message) if outcome.status == 422 else outcome.message
+        results[index] = {"index": index, "id": item_id, "status": outcome.status, "detail": detail}
     return [results[i] for i in sorted(results)]
 
 
