@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import logging
 from datetime import date, datetime, timedelta
+from functools import cache
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -22,9 +23,10 @@ from fangkong.audit.actions import actor_name, record
 from fangkong.lib.dates import business_day
 from fangkong.org.actions import ActionError
 from fangkong.org.models import Unit
+from fangkong.org.rawsql import any_of, column, table
 
 from . import queries
-from .models import EPIDEMIC, DayLock, Excuse, ReportEvent, ReportType, UnitReport, Unlock
+from .models import EPIDEMIC, Category, DayLock, Excuse, ReportEvent, ReportType, UnitReport, Unlock
 from .periods import closes_at, deadline, period_of
 from .validation import clean_values
 
@@ -60,14 +62,51 @@ def _days(start: date, end: date) -> list[date]:
 
 
 def lock_days(enterprise_ids: list[int], days: list[date]) -> None:
-    """Take the (enterprise, day) rows that zero reports and abnormal check-ins both lock, in one order."""
+    """Take the (enterprise, day) rows that zero reports and abnormal check-ins both lock, in one order
+    (made first where missing). Hand-written (org.rawsql): every red or yellow check-in takes them,
+    and the ORM's two compiled statements were a third of such a check-in's Python."""
     if not enterprise_ids:
         return
-    DayLock.objects.bulk_create(
-        [DayLock(enterprise_id=e, day=d) for e in enterprise_ids for d in days], ignore_conflicts=True
+    pairs = [(e, _day(d)) for e in sorted(enterprise_ids) for d in sorted(days)]
+    enterprise_test, enterprise_params = any_of(sorted(set(enterprise_ids)))
+    day_test, day_params = any_of(sorted({_day(d) for d in days}))
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(_make_days_sql(), [[e for e, _ in pairs], [d for _, d in pairs]])
+        else:
+            cursor.executemany(_make_day_sql(), pairs)
+        cursor.execute(_lock_days_sql(enterprise_test, day_test), [*enterprise_params, *day_params])
+        cursor.fetchall()
+
+
+def _day(value: date) -> Any:
+    return connection.ops.adapt_datefield_value(value)
+
+
+def _day_lock_columns() -> str:
+    return f"{column(DayLock, 'enterprise_id')}, {column(DayLock, 'day')}"
+
+
+@cache
+def _make_days_sql() -> str:
+    return (
+        f"INSERT INTO {table(DayLock)} ({_day_lock_columns()}) "  # noqa: S608
+        "SELECT * FROM unnest(%s::bigint[], %s::date[]) ON CONFLICT DO NOTHING"
     )
-    locked = DayLock.objects.select_for_update().filter(enterprise_id__in=enterprise_ids, day__in=days)
-    list(locked.order_by("enterprise_id", "day").values_list("pk", flat=True))
+
+
+@cache
+def _make_day_sql() -> str:
+    return f"INSERT INTO {table(DayLock)} ({_day_lock_columns()}) VALUES (%s, %s) ON CONFLICT DO NOTHING"  # noqa: S608
+
+
+@cache
+def _lock_days_sql(enterprise_test: str, day_test: str) -> str:
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    return (
+        f"SELECT id FROM {table(DayLock)} WHERE {column(DayLock, 'enterprise_id')} {enterprise_test} "  # noqa: S608
+        f"AND {column(DayLock, 'day')} {day_test} ORDER BY {_day_lock_columns()}{lock}"
+    )
 
 
 def _enterprises_under(unit: Unit) -> list[int]:
@@ -377,18 +416,12 @@ def flag_zero_reports(actor: Any, checkins: list) -> int:
         return 0
     lock_days(sorted({c.enterprise_id for c in checkins}), sorted({c.day for c in checkins}))
     chains = {c.pk: {*c.unit.ancestor_ids, c.unit.pk} for c in checkins}
-    candidates = (
-        UnitReport.objects.select_related("unit", "report_type")
-        .filter(
-            unit_id__in=set().union(*chains.values()),
-            zero=True,
-            flagged=False,
-            report_type__category__code=EPIDEMIC,
-            period_start__lte=max(c.day for c in checkins),
-            period_end__gte=min(c.day for c in checkins),
-        )
-        .exclude(state=UnitReport.State.RETURNED)
+    found = _zero_reports(
+        sorted(set().union(*chains.values())), min(c.day for c in checkins), max(c.day for c in checkins)
     )
+    if not found:
+        return 0  # the common case: no zero report given yet for these days above these units
+    candidates = UnitReport.objects.select_related("unit", "report_type").filter(pk__in=found)
     reasons: dict[int, str] = {}
     reports = []
     for report in candidates:
@@ -422,6 +455,33 @@ def flag_zero_reports(actor: Any, checkins: list) -> int:
 
     transaction.on_commit(audit)
     return len(reports)
+
+
+def _zero_reports(unit_ids: list[int], first: date, last: date) -> list[int]:
+    """The unflagged zero epidemic reports (not returned) of these units whose periods meet the days:
+    one hand-written read (org.rawsql), as every red or yellow check-in makes it."""
+    test, params = any_of(unit_ids)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _zero_reports_sql(test),
+            [*params, EPIDEMIC, _day(last), _day(first), UnitReport.State.RETURNED.value],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+@cache
+def _zero_reports_sql(unit_test: str) -> str:
+    def r(name: str) -> str:
+        return f"r.{column(UnitReport, name)}"
+
+    return (
+        f"SELECT r.id FROM {table(UnitReport)} r "  # noqa: S608
+        f"JOIN {table(ReportType)} t ON t.id = {r('report_type_id')} "
+        f"JOIN {table(Category)} c ON c.id = t.{column(ReportType, 'category_id')} "
+        f"WHERE {r('unit_id')} {unit_test} AND {r('zero')} AND NOT {r('flagged')} "
+        f"AND c.{column(Category, 'code')} = %s AND {r('period_start')} <= %s AND {r('period_end')} >= %s "
+        f"AND {r('state')} <> %s"
+    )
 
 
 def open_overdue(now: datetime | None = None, actor: Any = "system") -> int:
