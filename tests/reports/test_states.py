@@ -134,3 +134,22 @@ def test_a_unit_not_assigned_cannot_report(w, rt):
     with pytest.raises(ActionError) as exc:
         actions.submit_report(w.grid_leader, w.grid1, rt, DAY, zero=True, now=at(w.e1))
     assert exc.value.field == "type"
+
+
+def test_an_abnormal_checkin_flags_the_standing_zero_reports_of_its_day_above_it(w, rt):
+    from datetime import timedelta
+
+    before = DAY - timedelta(days=1)
+    actions.submit_report(w.outsider, w.e2, rt, before, zero=True, now=at(w.e2, day=before, hh=8))
+    actions.submit_report(w.enterprise_admin, w.e1, rt, DAY, values=VALUES, now=at(w.e1, hh=8))
+    returned = actions.submit_report(w.outsider, w.e2, rt, DAY, zero=True, now=at(w.e2, hh=8))
+    segment = actions.submit_report(w.segment_admin, w.segment, rt, DAY, zero=True, now=at(w.segment, hh=8))
+    actions.review_report(w.segment_admin, returned, accept=False, comment="recount the isolated")
+
+    checkin(w.carol, at(w.e2, hh=9), card="red")
+
+    flagged = dict(UnitReport.objects.values_list("pk", "flagged"))
+    assert flagged[segment.pk]  # the segment's zero report stands above E2
+    assert not flagged[returned.pk]  # returned for correction: nothing stands to flag
+    assert not flagged[UnitReport.objects.get(unit=w.e2, period_start=before).pk]  # another day
+    assert not flagged[UnitReport.objects.get(unit=w.e1).pk]  # a report with items
