@@ -64,7 +64,7 @@ def _days(start: date, end: date) -> list[date]:
 def lock_days(enterprise_ids: list[int], days: list[date]) -> None:
     """Take the (enterprise, day) rows that zero reports and abnormal check-ins both lock, in one order
     (made first where missing). Hand-written (org.rawsql): every red or yellow check-in takes them,
-    and the ORM's two compiled statements were a third of such a check-in's Python."""
+    and the ORM's two compiled statements were a sixth of such a check-in's Python."""
     if not enterprise_ids:
         return
     pairs = [(e, _day(d)) for e in sorted(enterprise_ids) for d in sorted(days)]
