@@ -45,11 +45,14 @@ class _UtcTimestamptzLoader(adapt.Loader):
 
     def __init__(self, oid: int, context: Any = None):
         super().__init__(oid, context)
-        # The instance's attribute is what psycopg calls: the compiled loader's own method.
-        self.load = _FASTEST(oid, context).load  # type: ignore[method-assign]
+        self._compiled = _FASTEST(oid, context)
+        # psycopg calls the instance's attribute: the compiled loader's own method, with no Python
+        # frame of ours in between.
+        self.load = self._compiled.load  # type: ignore[method-assign]
 
-    def load(self, data: Any) -> datetime.datetime:  # (replaced on each instance)
-        raise NotImplementedError
+    def load(self, data: Any) -> datetime.datetime:
+        """The same, for a caller that looks `load` up on the class."""
+        return self._compiled.load(data)
 
 
 _FASTEST: type[LoaderProtocol] = (
