@@ -26,7 +26,7 @@ from fangkong.lib.dates import business_day
 from fangkong.org.actions import ActionError
 from fangkong.org.bulk import insert_objects
 from fangkong.org.models import Person, Unit
-from fangkong.org.rawsql import any_of, column, qn, select, table
+from fangkong.org.rawsql import any_of, column, day_param, qn, select, table
 
 from . import actions, rollup, signals, statements
 from . import rules as card_rules
@@ -212,7 +212,7 @@ def _current(person_ids: list[int], days: set[date]) -> dict[tuple[int, date], _
     statement would see the snapshot taken before the lock was granted)."""
     names = ["id", "person_id", "day", "version", "card", "where", "unit_id"]
     person_test, person_params = any_of(person_ids)
-    day_test, day_params = any_of([_day(d) for d in days])
+    day_test, day_params = any_of([day_param(d) for d in days])
     sql = (
         f"SELECT {', '.join(column(CheckIn, n) for n in names)} FROM {table(CheckIn)} "  # noqa: S608
         f"WHERE person_id {person_test} AND day {day_test} AND {qn('current')}"
@@ -230,10 +230,6 @@ def _supersede(pks: list[Any]) -> None:
     sql = f"UPDATE {table(CheckIn)} SET {qn('current')} = %s WHERE id {test}"  # noqa: S608
     with connection.cursor() as cursor:
         cursor.execute(sql, [False, *params])
-
-
-def _day(value: date) -> Any:
-    return connection.ops.adapt_datefield_value(value)
 
 
 def _rows(
@@ -287,7 +283,9 @@ def _uncount_exempt(fresh: list[tuple[_Ready, _Previous | None]], counts: dict, 
         f"SELECT person_id, {start_col}, {end_col} FROM {table(Exemption)} WHERE person_id {test} "  # noqa: S608
         f"AND cancelled_at IS NULL AND {start_col} <= %s AND {end_col} >= %s"
     )
-    spans = select(sql, [*params, _day(max(days)), _day(min(days))], Exemption, ["person_id", "start", "end"])
+    spans = select(
+        sql, [*params, day_param(max(days)), day_param(min(days))], Exemption, ["person_id", "start", "end"]
+    )
     covered = {(p, d) for p, start, end in spans for d in days if (p, d) in first and start <= d <= end}
     for key in covered:
         counts[(first[key], key[1])][3] -= 1
@@ -320,7 +318,7 @@ def count_many(counts: dict[tuple[int, date], list[int]]) -> None:
         return
     keys = sorted(counts)
     unit_test, unit_params = any_of(sorted({u for u, _ in keys}))
-    day_test, day_params = any_of(sorted({_day(d) for _, d in keys}))
+    day_test, day_params = any_of(sorted({day_param(d) for _, d in keys}))
     sql = (
         f"SELECT unit_id, day FROM {table(UnitDay)} WHERE unit_id {unit_test} AND day {day_test} "  # noqa: S608
         f"ORDER BY unit_id, day{_for_update()}"

@@ -29,6 +29,7 @@ from fangkong.org.rawsql import (
     any_of,
     column,
     converter,
+    day_param,
     insert_select,
     insert_statement,
     pipeline,
@@ -45,10 +46,6 @@ _PERSON = Columns(Person, "p", exclude=("id_number", "mobile"))
 _UNIT = Columns(Unit, "u")
 _ENTERPRISE = Columns(Unit, "e")
 _CHECKIN = Columns(CheckIn, "c")
-
-
-def _day(value: date) -> Any:
-    return connection.ops.adapt_datefield_value(value)
 
 
 @cache
@@ -94,7 +91,7 @@ class PeopleRead:
         if nos or ids:
             key, values = ("p.employee_no", nos) if nos else ("p.id", ids)
             test, params = any_of(values)
-            self.statement = _people_sql(key, test), [_day(self.recent), *params]
+            self.statement = _people_sql(key, test), [day_param(self.recent), *params]
 
     def build(self, rows: Iterable[tuple[Any, ...]]) -> list[Person]:
         since = _since()
@@ -170,7 +167,7 @@ def lock_with_current(person_pk: int, day: date, *, audit_key: str | None = None
     take = audit.take_statement(audit_key) if audit_key is not None else None
     with pipeline() as pipe:
         pipe.execute(_lock_sql(), [person_pk])
-        current = pipe.execute(_current_sql(), [person_pk, _day(day)])
+        current = pipe.execute(_current_sql(), [person_pk, day_param(day)])
         taken = pipe.execute(*take) if take is not None else None
     if taken is not None:
         audit.took(taken.rows)
@@ -200,7 +197,7 @@ def insert_and_count(pipe: Pipeline, checkin: CheckIn, changes: dict[str, int]) 
 
 def _counters(unit_id: int, day: date, changes: dict[str, int]) -> tuple[str, list[Any]]:
     names = tuple(sorted(changes))
-    return _counters_sql(names), [*(changes[n] for n in names), unit_id, _day(day)]
+    return _counters_sql(names), [*(changes[n] for n in names), unit_id, day_param(day)]
 
 
 @cache
@@ -228,7 +225,7 @@ def store_first(checkin: CheckIn, changes: dict[str, int], audit_row: audit.Appe
     if no audit chain was free (`audit.append_ctes`), or if the counters did not move with the row.
     The caller takes the transaction path then, which answers every other case."""
     names = tuple(sorted(changes))
-    where_params = [checkin.person_id, checkin.unit_id, _day(checkin.day)]
+    where_params = [checkin.person_id, checkin.unit_id, day_param(checkin.day)]
     insert_sql, insert_params = insert_select(
         checkin, _first_where(), where_params, "unit_id, day", skip_conflicts=True
     )

@@ -77,6 +77,12 @@ class Columns:
         return _instance(self.model, self.names, row, stored=True)
 
 
+def day_param(value: dt.date) -> Any:
+    """A date as a hand-written statement's parameter (a date on PostgreSQL, its text on SQLite), as
+    the ORM passes a DateField's value."""
+    return connection.ops.adapt_datefield_value(value)
+
+
 def any_of(values: Sequence[Any]) -> tuple[str, list[Any]]:
     """The test of a column against many values (`f"WHERE id {test}"`) and its parameters. On
     PostgreSQL one array parameter, `= ANY(%s)`: the statement is the same whatever the number of

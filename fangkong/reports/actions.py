@@ -23,7 +23,7 @@ from fangkong.audit.actions import actor_name, record
 from fangkong.lib.dates import business_day
 from fangkong.org.actions import ActionError
 from fangkong.org.models import Unit
-from fangkong.org.rawsql import any_of, column, table
+from fangkong.org.rawsql import any_of, column, day_param, table
 
 from . import queries
 from .models import EPIDEMIC, Category, DayLock, Excuse, ReportEvent, ReportType, UnitReport, Unlock
@@ -67,9 +67,9 @@ def lock_days(enterprise_ids: list[int], days: list[date]) -> None:
     and the ORM's two compiled statements were a sixth of such a check-in's Python."""
     if not enterprise_ids:
         return
-    pairs = [(e, _day(d)) for e in sorted(enterprise_ids) for d in sorted(days)]
+    pairs = [(e, day_param(d)) for e in sorted(enterprise_ids) for d in sorted(days)]
     enterprise_test, enterprise_params = any_of(sorted(set(enterprise_ids)))
-    day_test, day_params = any_of(sorted({_day(d) for d in days}))
+    day_test, day_params = any_of(sorted({day_param(d) for d in days}))
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(_make_days_sql(), [[e for e, _ in pairs], [d for _, d in pairs]])
@@ -77,10 +77,6 @@ def lock_days(enterprise_ids: list[int], days: list[date]) -> None:
             cursor.executemany(_make_day_sql(), pairs)
         cursor.execute(_lock_days_sql(enterprise_test, day_test), [*enterprise_params, *day_params])
         cursor.fetchall()
-
-
-def _day(value: date) -> Any:
-    return connection.ops.adapt_datefield_value(value)
 
 
 def _day_lock_columns() -> str:
@@ -464,7 +460,7 @@ def _zero_reports(unit_ids: list[int], first: date, last: date) -> list[int]:
     with connection.cursor() as cursor:
         cursor.execute(
             _zero_reports_sql(test),
-            [*params, EPIDEMIC, _day(last), _day(first), UnitReport.State.RETURNED.value],
+            [*params, EPIDEMIC, day_param(last), day_param(first), UnitReport.State.RETURNED.value],
         )
         return [row[0] for row in cursor.fetchall()]
 
