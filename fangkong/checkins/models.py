@@ -166,7 +166,9 @@ class UnitDay(models.Model):
     so no row is shared by the whole group.
     """
 
-    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="+")
+    # The unique (unit, day) index serves the key: a second index on the unit alone would only be
+    # one more index to write on every counter update.
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="+", db_index=False)
     day = models.DateField()
     # People placed on the unit that day (memberships covering it): counted when the row is made,
     # then moved by every roster change (org.signals.headcount_changed).

@@ -118,10 +118,16 @@ def update_unit_days(columns: tuple[str, ...], rows: list[tuple], assign: str) -
         if not rows:
             return
         arrays = ", ".join(["%s::bigint[]", "%s::date[]", *["%s::integer[]"] * len(columns)])
+        values = [list(column) for column in zip(*rows, strict=True)]
+        # The days again, as a condition on the table: PostgreSQL then reads only those days' rows
+        # through the (day, unit) index. Joined by the arrays alone, a batch's thousand unit-days
+        # were matched against every stored day's rows by a scan of the whole table, a cost that
+        # grew with the history kept (docs/performance.md, session 12).
         with connection.cursor() as cursor:
             cursor.execute(
-                f"WITH v({names}) AS (SELECT * FROM unnest({arrays})) {update}",  # noqa: S608 - names from code
-                [list(column) for column in zip(*rows, strict=True)],
+                f"WITH v({names}) AS (SELECT * FROM unnest({arrays})) {update} "  # noqa: S608 - names from code
+                "AND u.day = ANY(%s::date[])",
+                [*values, sorted(set(values[1]))],
             )
         return
     marks = "(" + ", ".join(["%s"] * (2 + len(columns))) + ")"

@@ -1,6 +1,8 @@
 """The batch endpoint's set-based path gives every item the answer it would get alone."""
 
 import uuid
+from datetime import date
+from decimal import Decimal
 
 import pytest
 from django.db import connection
@@ -147,3 +149,35 @@ def test_red_cards_open_one_item_each_and_read_no_unit_or_owner_again(w):
     sqls = [q["sql"] for q in queries.captured_queries]
     assert not [s for s in sqls if s.startswith('SELECT "org_rolegrant"."unit_id"')]  # no owner look-up
     assert not [s for s in sqls if 'FROM "org_unit" WHERE "org_unit"."id" =' in s]
+
+
+@pytest.mark.django_db
+def test_a_batch_across_midnight_counts_each_day_on_its_own(w):
+    """Check-ins held offline overnight arrive in one batch with the morning's: each counts on its
+    own business day (the counter update names the days it touches)."""
+    from datetime import datetime, time, timedelta
+    from zoneinfo import ZoneInfo
+
+    from fangkong.checkins import batch
+    from fangkong.checkins.actions import CheckinData, people_for_checkin
+    from fangkong.checkins.rollup import rollup
+
+    staff = [person(w.grid1, f"N{i:04d}") for i in range(4)]
+    zone = ZoneInfo(w.e1.timezone)
+    morning = datetime.combine(date.today(), time(8, 0), tzinfo=zone)
+    last_night = morning - timedelta(hours=9)  # 23:00 the day before
+    people = {p.employee_no: p for p in people_for_checkin(employee_nos=[p.employee_no for p in staff])}
+
+    def sub(i, captured, temperature="36.5"):
+        data = CheckinData(id=uuid.uuid4(), temperature=Decimal(temperature), captured_at=captured)
+        return batch.Submission(i, people[f"N{i:04d}"], data, "proxy")
+
+    subs = [sub(0, last_night, "38.6"), sub(1, last_night), sub(2, morning), sub(3, morning)]
+    outcomes = batch.submit_many(w.group_admin, subs, now=morning + timedelta(minutes=5))
+
+    assert {o.status for o in outcomes.values()} == {201}
+    assert [outcomes[i].checkin.day for i in range(4)] == [last_night.date()] * 2 + [morning.date()] * 2
+    before, today = rollup(w.grid1, last_night.date()), rollup(w.grid1, morning.date())
+    assert (before["checked_in"], before["red"]) == (2, 1)
+    assert (today["checked_in"], today["red"]) == (2, 0)
+    _counters_match_rows()

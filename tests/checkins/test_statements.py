@@ -131,6 +131,29 @@ def test_a_first_green_check_in_is_one_statement_with_its_counters_and_audit_row
     assert (counters.checked_in, counters.red) == (1, 1)
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's storage parameters")
+def test_counter_updates_write_no_index_entries(w):
+    """The unit-day rows every check-in updates leave room on their pages and have no index on a
+    counter: PostgreSQL updates them in place (heap-only), writing none of the table's indexes."""
+    alice = _ready(w.alice)
+    for temperature in ("36.5", "38.5", "36.6"):
+        submit_checkin(w.grid_leader, alice, CheckinData(uuid.uuid4(), Decimal(temperature)), source="proxy")
+    table = UnitDay._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reloptions FROM pg_class WHERE relname = %s", [table])
+        assert cursor.fetchone()[0] == ["fillfactor=50"]
+        cursor.execute("SELECT indexdef FROM pg_indexes WHERE tablename = %s", [table])
+        indexed = sorted(d.partition("USING btree ")[2] for (d,) in cursor.fetchall())
+        assert indexed == ["(day, unit_id)", "(id)", "(unit_id, day)"]
+        cursor.execute(
+            "SELECT pg_stat_get_xact_tuples_updated(%s::regclass), "
+            "pg_stat_get_xact_tuples_hot_updated(%s::regclass)",
+            [table, table],
+        )
+        updated, in_place = cursor.fetchone()
+    assert updated >= 3 and in_place == updated
+
+
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="the single statement is PostgreSQL's")
 def test_what_the_single_statement_does_not_answer_takes_the_transaction_path(w):
     alice = _ready(w.alice)
