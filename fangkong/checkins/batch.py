@@ -163,8 +163,8 @@ def _store_many(
     insert_objects(rows)
     _uncount_exempt(fresh, counts, now)
     record_many(actor, _audit_rows(fresh, rows))
+    ledger_hooks.checkins_stored(actor, rows)
     for (r, _prev), ci in zip(fresh, rows, strict=True):
-        ledger_hooks.checkin_stored(actor, ci)
         outcomes[r.sub.index] = Outcome(201, ci)
     # The unit-day counters are rows that every concurrent writer in the unit updates: taken as late
     # as the order of locks allows (audit chain, counters, then the report day rows the signal's

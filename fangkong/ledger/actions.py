@@ -7,6 +7,8 @@ refused (StaleItem) instead of silently overwriting — two people cannot both w
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -15,7 +17,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from fangkong.audit.actions import actor_name, record
+from fangkong.audit.actions import Row, actor_name, record, record_many
 from fangkong.org.actions import ActionError
 from fangkong.org.models import Person, Unit
 from fangkong.privacy.actions import log_access
@@ -35,8 +37,16 @@ def _event(item: Item, type_: str, actor: Any, **data: Any) -> Event:
         type=type_,
         at=timezone.now(),
         actor=actor_name(actor),
-        data={k: v for k, v in data.items() if v not in (None, "")},
+        data=_kept(data),
     )
+
+
+def _kept(data: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in data.items() if v not in (None, "")}
+
+
+def _unit_code(item: Item) -> str:
+    return item.enterprise.code if item.enterprise else item.unit.code
 
 
 def _audit(actor: Any, action: str, item: Item, **detail: Any) -> None:
@@ -45,7 +55,7 @@ def _audit(actor: Any, action: str, item: Item, **detail: Any) -> None:
         f"ledger.{action}",
         "ledger_item",
         item.uid,
-        unit_code=item.enterprise.code if item.enterprise else item.unit.code,
+        unit_code=_unit_code(item),
         detail={"kind": item.kind, **detail},
     )
 
@@ -101,6 +111,109 @@ def open_item(
     _event(item, Event.Type.OPENED, actor, owner=owner.username if owner else None, due_at=due_at.isoformat())
     _audit(actor, "open", item, owner=owner.username if owner else None)
     return item, True
+
+
+@dataclass(frozen=True)
+class Opening:
+    """One item for `open_items`: `open_item`'s arguments but the owner."""
+
+    kind: str
+    key: str
+    unit: Unit
+    title: str
+    due_at: datetime
+    person: Person | None = None
+    detail: dict | None = None
+
+
+@transaction.atomic
+def open_items(
+    actor: Any, openings: list[Opening], owners: Callable[[list[Unit]], dict[int, Any]]
+) -> list[tuple[Item, bool]]:
+    """`open_item` for many, in the order given, with a fixed number of statements whatever their
+    number (a batch of check-ins with its red cards): the open items of their keys in one read,
+    the owners of the new ones from `owners` (unit pk -> user or None) in one call, then the items,
+    their events and their audit rows, each written at once. A key twice opens once. If an item of
+    one of the keys was opened concurrently, each opening is taken one by one by `open_item`, which
+    answers that case."""
+    if not openings:
+        return []
+    found = {
+        (i.kind, i.key): i
+        for i in Item.objects.filter(
+            kind__in={o.kind for o in openings}, key__in={o.key for o in openings}, state__in=OPEN_STATES
+        )
+    }
+    new: dict[tuple[str, str], Opening] = {}
+    for o in openings:
+        if (o.kind, o.key) not in found:
+            new.setdefault((o.kind, o.key), o)
+    if new:
+        owner_of = owners([o.unit for o in new.values()])
+        now = timezone.now()
+        items = [
+            Item(
+                kind=o.kind,
+                key=o.key,
+                unit=o.unit,
+                enterprise=o.unit.enterprise,
+                person=o.person,
+                title=o.title,
+                detail=o.detail or {},
+                owner=owner_of.get(o.unit.pk),
+                due_at=o.due_at,
+                opened_at=now,
+            )
+            for o in new.values()
+        ]
+        try:
+            with transaction.atomic():
+                Item.objects.bulk_create(items)
+        except IntegrityError:  # one was opened concurrently by someone else: theirs stands
+            return [_open_one(actor, o, owner_of.get(o.unit.pk)) for o in openings]
+        Event.objects.bulk_create([_opened_event(item, actor) for item in items])
+        record_many(actor, [_opened_audit(item) for item in items])
+        found.update({(i.kind, i.key): i for i in items})
+    created = {id(found[k]) for k in new}
+    answers = []
+    for o in openings:
+        item = found[(o.kind, o.key)]
+        answers.append((item, id(item) in created))
+        created.discard(id(item))  # (a key twice: the second finds the first's item)
+    return answers
+
+
+def _open_one(actor: Any, o: Opening, owner: Any) -> tuple[Item, bool]:
+    return open_item(
+        actor,
+        kind=o.kind,
+        key=o.key,
+        unit=o.unit,
+        title=o.title,
+        due_at=o.due_at,
+        owner=owner,
+        person=o.person,
+        detail=o.detail,
+    )
+
+
+def _opened_event(item: Item, actor: Any) -> Event:
+    owner = item.owner.username if item.owner else None
+    data = {"owner": owner, "due_at": item.due_at.isoformat()}
+    return Event(
+        item=item, type=Event.Type.OPENED, at=timezone.now(), actor=actor_name(actor), data=_kept(data)
+    )
+
+
+def _opened_audit(item: Item) -> Row:
+    owner = item.owner.username if item.owner else None
+    return Row(
+        "ledger.open",
+        "ledger_item",
+        item.uid,
+        unit_code=_unit_code(item),
+        detail={"kind": item.kind, "owner": owner},
+    )
 
 
 @transaction.atomic

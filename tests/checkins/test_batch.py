@@ -181,3 +181,22 @@ def test_a_batch_across_midnight_counts_each_day_on_its_own(w):
     assert (before["checked_in"], before["red"]) == (2, 1)
     assert (today["checked_in"], today["red"]) == (2, 0)
     _counters_match_rows()
+
+
+@pytest.mark.django_db
+def test_a_batchs_red_cards_open_their_items_with_statements_that_do_not_grow_with_them(w):
+    """Two red cards or six: the same statements, and every red card's person has an item owned
+    as a single check-in's would be (the grid's leader; the enterprise's officer for E1-G2)."""
+    staff = [person(w.grid1 if i % 2 else w.grid2, f"R{i:04d}") for i in range(14)]
+    _batch(w.group_admin, [_body(p.employee_no) for p in staff[:2]])  # opens both grids' unit-days
+
+    def statements(people, reds):
+        items = [_body(p.employee_no, temperature=38.6 if i < reds else 36.5) for i, p in enumerate(people)]
+        with CaptureQueriesContext(connection) as queries:
+            assert {r["status"] for r in _batch(w.group_admin, items)} == {201}
+        return len([q for q in queries.captured_queries if "SAVEPOINT" not in q["sql"]])
+
+    assert statements(staff[2:8], 2) == statements(staff[8:14], 6)
+    owners = dict(Item.objects.values_list("person__employee_no", "owner__username"))
+    reds = [p.employee_no for p in [*staff[2:4], *staff[8:14]]]
+    assert owners == {no: ("grid_leader" if int(no[1:]) % 2 else "e1_admin") for no in reds}

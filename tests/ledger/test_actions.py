@@ -112,3 +112,72 @@ def test_the_history_lists_every_event_with_actor_and_time(w):
     assert events[2].data == {"temperature": "37.1", "test_result": "negative"}
     assert events[3].data["reason"] == "recovered"
     assert item.version == 4
+
+
+def _opening(key, unit, person=None):
+    return actions.Opening(
+        kind=Kind.HEALTH_ANOMALY,
+        key=key,
+        unit=unit,
+        person=person,
+        title="红码",
+        due_at=actions.default_due(24),
+        detail={"temperature": "38.6"},
+    )
+
+
+def test_opening_many_items_opens_each_key_once_with_owner_event_and_audit_row(w):
+    """A batch's red cards: each new key gets the item, owner, event and audit row `open_item`
+    gives; an open key and a key given twice open nothing more."""
+    from fangkong.audit.actions import verify
+    from fangkong.audit.models import AuditEntry
+    from fangkong.ledger.hooks import default_owners
+
+    held = open_item(w.grid1, person=w.alice, key="person:alice")
+    openings = [
+        _opening("person:alice", w.grid1, w.alice),
+        _opening("person:bob", w.grid2, w.bob),  # E1-G2 has no grid leader: the enterprise's officer
+        _opening("person:new", w.grid1),
+        _opening("person:bob", w.grid2, w.bob),
+    ]
+    answers = actions.open_items("tracker", openings, default_owners)
+
+    assert [(item.key, created) for item, created in answers] == [
+        ("person:alice", False),
+        ("person:bob", True),
+        ("person:new", True),
+        ("person:bob", False),
+    ]
+    assert answers[0][0].pk == held.pk and answers[3][0].pk == answers[1][0].pk
+    bob_item, new_item = Item.objects.get(key="person:bob"), Item.objects.get(key="person:new")
+    assert (bob_item.owner, new_item.owner) == (w.enterprise_admin, w.grid_leader)
+    assert bob_item.enterprise == w.e1 and bob_item.person == w.bob and bob_item.state == State.OPEN
+    event = bob_item.events.get()
+    assert (event.type, event.actor, event.data["owner"]) == (Event.Type.OPENED, "tracker", "e1_admin")
+    audited = AuditEntry.objects.filter(action="ledger.open", actor="tracker").order_by("seq")
+    assert [(a.object_id, a.unit_code, a.detail) for a in audited] == [
+        (str(bob_item.uid), "E1", {"kind": "health_anomaly", "owner": "e1_admin"}),
+        (str(new_item.uid), "E1", {"kind": "health_anomaly", "owner": "grid_leader"}),
+    ]
+    assert verify()[1] is None
+
+
+def test_an_item_opened_meanwhile_stands_and_the_others_still_open(w):
+    """Another writer opens one of the keys between the read and the insert: its item stands (the
+    one-open-item-per-key index refuses a second), and the other keys open one by one."""
+    from fangkong.ledger.hooks import default_owners
+
+    def owners_while_another_writer_opens(units):
+        open_item(w.grid1, person=w.alice, key="person:alice")
+        return default_owners(units)
+
+    answers = actions.open_items(
+        "tracker",
+        [_opening("person:alice", w.grid1, w.alice), _opening("person:bob", w.grid2, w.bob)],
+        owners_while_another_writer_opens,
+    )
+
+    opened = [(item.key, created) for item, created in answers]
+    assert opened == [("person:alice", False), ("person:bob", True)]
+    assert Item.objects.filter(key="person:alice").count() == 1
+    assert Item.objects.get(key="person:bob").owner == w.enterprise_admin
