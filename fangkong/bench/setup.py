@@ -19,6 +19,7 @@ from django.db.models import Count, Max, Min, Sum
 
 from fangkong.checkins.models import CheckIn, UnitDay
 from fangkong.checkins.rollup import recount_exempt_day
+from fangkong.ledger.models import Item, Kind
 from fangkong.lib.dates import business_day
 from fangkong.org import actions
 from fangkong.org.demo_accounts import is_demo_group
@@ -171,7 +172,8 @@ def full_day() -> date:
 
 
 def reset_today() -> dict[str, Any]:
-    """Delete today's check-ins and zero today's counters (expected stays): the morning starts empty."""
+    """Delete today's check-ins and the health items they opened, and zero today's counters
+    (expected stays): the morning starts empty."""
     started = time.monotonic()
     checkin, unitday, unit = (_qn(m._meta.db_table) for m in (CheckIn, UnitDay, Unit))
     deleted = 0
@@ -191,11 +193,24 @@ def reset_today() -> dict[str, Any]:
             )
         for day in {day for _, day in _zone_days()}:
             recount_exempt_day(day)  # nobody has checked in: every exempt person counts again
+        # The health items today's red cards opened go with them: a red card of this morning opens
+        # its item again, so every run does the same work.
+        items = 0
+        for tz, day in _zone_days():
+            opened = Item.objects.filter(
+                kind=Kind.HEALTH_ANOMALY, detail__day=day.isoformat(), enterprise__timezone=tz
+            )
+            items += opened.delete()[1].get(Item._meta.label, 0)
     if connection.vendor == "postgresql":
         with connection.cursor() as cur:
             cur.execute(f"VACUUM ANALYZE {checkin}")
             cur.execute(f"VACUUM ANALYZE {unitday}")
-    return {"deleted": deleted, "seconds": round(time.monotonic() - started, 1), "days": _zone_days()}
+    return {
+        "deleted": deleted,
+        "items_deleted": items,
+        "seconds": round(time.monotonic() - started, 1),
+        "days": _zone_days(),
+    }
 
 
 def _headcounts() -> dict[int, int]:
