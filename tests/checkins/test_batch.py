@@ -1,5 +1,6 @@
 """The batch endpoint's set-based path gives every item the answer it would get alone."""
 
+import json
 import uuid
 from datetime import date
 from decimal import Decimal
@@ -200,3 +201,48 @@ def test_a_batchs_red_cards_open_their_items_with_statements_that_do_not_grow_wi
     owners = dict(Item.objects.values_list("person__employee_no", "owner__username"))
     reds = [p.employee_no for p in [*staff[2:4], *staff[8:14]]]
     assert owners == {no: ("grid_leader" if int(no[1:]) % 2 else "e1_admin") for no in reds}
+
+
+@pytest.mark.django_db
+def test_the_batchs_answer_is_what_ninja_renders_from_its_schema(w):
+    """The answer is written without ninja's response validation: byte for byte what ninja renders
+    from `list[BatchResult]` (the same keys in the same order, times in the same format)."""
+    from ninja.responses import NinjaJSONEncoder
+    from pydantic import TypeAdapter
+
+    from fangkong.api.checkins import BatchResult
+
+    staff = [person(w.grid1, f"J{i:04d}") for i in range(3)]
+    stored = _body("J0000")
+    assert _batch(w.group_admin, [stored])[0]["status"] == 201
+    items = [
+        _body("J0001", temperature=38.6),
+        stored,  # 200: a replay
+        {**stored, "temperature": 37.0},  # 409
+        _body("NOBODY"),  # 404
+        _body("J0002", symptoms=["nonsense"]),  # 422
+        {"id": "not-a-uuid", "person": "J0002", "temperature": 36.5},  # 422 from validation
+    ]
+    c = Client(HTTP_AUTHORIZATION=f"Bearer {create_token('test', w.group_admin)}")
+    resp = c.post("/api/v1/checkins/batch", items, content_type="application/json")
+    answered = resp.json()
+
+    def checkin(pk):
+        ci = CheckIn.objects.select_related("person").get(pk=pk)
+        return {
+            "id": ci.id,
+            "person": ci.person.employee_no,
+            "day": ci.day,
+            "version": ci.version,
+            "card": ci.card,
+            "late": ci.late,
+            "received_at": ci.received_at,
+        }
+
+    results = [{**r, "checkin": checkin(r["checkin"]["id"]) if r["checkin"] else None} for r in answered]
+    adapter = TypeAdapter(list[BatchResult])
+    rendered = json.dumps(adapter.dump_python(adapter.validate_python(results)), cls=NinjaJSONEncoder)
+    assert [r["status"] for r in answered] == [201, 200, 409, 404, 422, 422]
+    assert resp.content.decode() == rendered
+    assert resp["Content-Type"] == "application/json; charset=utf-8"
+    assert staff
