@@ -217,13 +217,15 @@ def store_first(checkin: CheckIn, changes: dict[str, int], audit_row: audit.Appe
 
     The person is locked as `lock_with_current` locks it, so the statement queues behind the
     person's other writers (and they behind it) rather than deadlocking with them. The check-in goes
-    in only if its unit-day has a counter row, which it keeps from being removed (FOR KEY SHARE)
-    until the counters move. No current check-in is read: the unique index of current check-ins
-    leaves the row out if the person has one for the day, as the primary key does for an id stored
-    before (ON CONFLICT DO NOTHING: no error, and nothing else is written then). False (nothing
-    written) in those cases and if the unit-day has no counter row; DataError with nothing written
-    if no audit chain was free (`audit.append_ctes`), or if the counters did not move with the row.
-    The caller takes the transaction path then, which answers every other case."""
+    in only if its unit-day has a counter row. That row is not locked for the test: a lock would be
+    one more write (a WAL record, and a multixact where check-ins of a unit overlap) on every
+    check-in, to guard against a removal that the app never makes while the day is counted, and
+    that the statement catches anyway (below). No current check-in is read: the unique index of
+    current check-ins leaves the row out if the person has one for the day, as the primary key does
+    for an id stored before (ON CONFLICT DO NOTHING: no error, and nothing else is written then).
+    False (nothing written) in those cases and if the unit-day has no counter row; DataError with
+    nothing written if no audit chain was free (`audit.append_ctes`), or if the counters did not
+    move with the row. The caller takes the transaction path then, which answers every other case."""
     names = tuple(sorted(changes))
     where_params = [checkin.person_id, checkin.unit_id, day_param(checkin.day)]
     insert_sql, insert_params = insert_select(
@@ -244,7 +246,7 @@ def store_first(checkin: CheckIn, changes: dict[str, int], audit_row: audit.Appe
 def _first_where() -> str:
     return (
         f"EXISTS (SELECT 1 FROM {table(Person)} WHERE id = %s{person_lock()}) "  # noqa: S608
-        f"AND EXISTS (SELECT 1 FROM {table(UnitDay)} WHERE unit_id = %s AND day = %s FOR KEY SHARE)"
+        f"AND EXISTS (SELECT 1 FROM {table(UnitDay)} WHERE unit_id = %s AND day = %s)"
     )
 
 
@@ -258,8 +260,9 @@ def _store_first_sql(insert_sql: str, names: tuple[str, ...], audit_ctes: str, a
     ]
     if audit_ctes:
         ctes.append(audit_ctes)
-    # The counters move with the row or the statement fails (a division by zero): the unit-day row
-    # is held from the test to the update, so this guards only against what should not happen.
+    # The counters move with the row or the statement fails (a division by zero), writing nothing:
+    # a unit-day row removed between the test and the update (which the app never does while the
+    # day is counted) sends the check-in down the transaction path.
     columns = [
         "(SELECT count(*) FROM stored)",
         "1 / (CASE WHEN (SELECT count(*) FROM stored) = (SELECT count(*) FROM counted) THEN 1 ELSE 0 END)",
