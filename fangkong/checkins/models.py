@@ -97,8 +97,14 @@ class CheckIn(models.Model):
     received_at = models.DateTimeField()
     late = models.BooleanField(default=False)
     source = models.CharField(max_length=6, choices=Source.choices)
+    # Indexed only where set (checkin_submitter_idx): a person's own check-in names no submitter.
     submitted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
     )
     # Indexed only where set (checkin_device_idx): most check-ins come from phones, not devices.
     device = models.ForeignKey(
@@ -125,6 +131,9 @@ class CheckIn(models.Model):
             models.Index(fields=["unit", "day"], name="checkin_unit_day_idx"),
             models.Index(fields=["enterprise", "day", "card"], name="checkin_ent_day_card_idx"),
             models.Index(fields=["device"], name="checkin_device_idx", condition=Q(device__isnull=False)),
+            models.Index(
+                fields=["submitted_by"], name="checkin_submitter_idx", condition=Q(submitted_by__isnull=False)
+            ),
         ]
 
     def __str__(self) -> str:

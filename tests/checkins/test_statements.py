@@ -154,6 +154,22 @@ def test_counter_updates_write_no_index_entries(w):
     assert updated >= 3 and in_place == updated
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's partial indexes")
+def test_a_persons_own_check_in_writes_five_indexes(w):
+    """The submitter's and the device's indexes keep only the rows that name one: a check-in from
+    the person's phone is written to the table and five indexes."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexdef FROM pg_indexes WHERE tablename = %s", [CheckIn._meta.db_table])
+        indexes = [d.partition("USING btree ")[2] for (d,) in cursor.fetchall()]
+    every_row = sorted(d for d in indexes if "WHERE" not in d)
+    assert every_row == ["(enterprise_id, day, card)", "(id)", "(person_id, day, version)", "(unit_id, day)"]
+    assert sorted(d for d in indexes if "WHERE" in d) == [
+        "(device_id) WHERE (device_id IS NOT NULL)",
+        "(person_id, day) WHERE current",
+        "(submitted_by_id) WHERE (submitted_by_id IS NOT NULL)",
+    ]
+
+
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="the single statement is PostgreSQL's")
 def test_what_the_single_statement_does_not_answer_takes_the_transaction_path(w):
     alice = _ready(w.alice)
