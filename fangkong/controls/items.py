@@ -9,30 +9,20 @@ summarising row), naming how many items it opened and closed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from django.db.models import F
 from django.utils import timezone
 
 from fangkong.audit.actions import actor_name
+from fangkong.ledger.actions import Opening, insert_opened
 from fangkong.ledger.models import OPEN_STATES, CloseReason, Event, Item, State
-from fangkong.org.models import Person, Unit
 
 BATCH = 500
 
 
-@dataclass
-class ItemSpec:
-    kind: str
-    key: str
-    unit: Unit
-    title: str
-    due_at: datetime
-    owner: Any = None
-    person: Person | None = None
-    detail: dict[str, Any] = field(default_factory=dict)
+# The items' specs are the ledger's openings (kind, key, unit, title, due, owner, person, detail).
+ItemSpec = Opening
 
 
 def open_keys(kind: str, keys: list[str]) -> dict[str, Item]:
@@ -50,50 +40,11 @@ def open_items(actor: Any, specs: list[ItemSpec]) -> list[Item]:
     existing: set[tuple[str, str]] = set()
     for kind in {s.kind for s in specs}:
         existing |= {(kind, k) for k in open_keys(kind, [s.key for s in specs if s.kind == kind])}
-    now = timezone.now()
-    new: list[Item] = []
-    seen: set[tuple[str, str]] = set()
+    new: dict[tuple[str, str], ItemSpec] = {}
     for s in specs:
-        if (s.kind, s.key) in existing or (s.kind, s.key) in seen:
-            continue
-        seen.add((s.kind, s.key))
-        new.append(
-            Item(
-                kind=s.kind,
-                key=s.key,
-                unit=s.unit,
-                enterprise_id=s.unit.enterprise_id,
-                person=s.person,
-                title=s.title[:200],
-                detail=s.detail,
-                owner=s.owner,
-                due_at=s.due_at,
-                opened_at=now,
-            )
-        )
-    Item.objects.bulk_create(new, batch_size=BATCH)
-    who = actor_name(actor)
-    Event.objects.bulk_create(
-        (
-            Event(
-                item=item,
-                type=Event.Type.OPENED,
-                at=now,
-                actor=who,
-                data={
-                    k: v
-                    for k, v in {
-                        "owner": item.owner.username if item.owner else None,
-                        "due_at": item.due_at.isoformat(),
-                    }.items()
-                    if v
-                },
-            )
-            for item in new
-        ),
-        batch_size=BATCH,
-    )
-    return new
+        if (s.kind, s.key) not in existing:
+            new.setdefault((s.kind, s.key), s)
+    return insert_opened(actor, list(new.values()), batch_size=BATCH)
 
 
 def close_items(actor: Any, items: list[Item], *, note: str) -> int:

@@ -8,7 +8,7 @@ refused (StaleItem) instead of silently overwriting — two people cannot both w
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -45,17 +45,13 @@ def _kept(data: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in data.items() if v not in (None, "")}
 
 
-def _unit_code(item: Item) -> str:
-    return item.enterprise.code if item.enterprise else item.unit.code
-
-
 def _audit(actor: Any, action: str, item: Item, **detail: Any) -> None:
     record(
         actor,
         f"ledger.{action}",
         "ledger_item",
         item.uid,
-        unit_code=_unit_code(item),
+        unit_code=item.enterprise.code if item.enterprise else item.unit.code,
         detail={"kind": item.kind, **detail},
     )
 
@@ -115,13 +111,14 @@ def open_item(
 
 @dataclass(frozen=True)
 class Opening:
-    """One item for `open_items`: `open_item`'s arguments but the owner."""
+    """One item for `open_items` and `insert_opened`: `open_item`'s arguments."""
 
     kind: str
     key: str
     unit: Unit
     title: str
     due_at: datetime
+    owner: Any = None
     person: Person | None = None
     detail: dict | None = None
 
@@ -150,29 +147,13 @@ def open_items(
             new.setdefault((o.kind, o.key), o)
     if new:
         owner_of = owners([o.unit for o in new.values()])
-        now = timezone.now()
-        items = [
-            Item(
-                kind=o.kind,
-                key=o.key,
-                unit=o.unit,
-                enterprise=o.unit.enterprise,
-                person=o.person,
-                title=o.title,
-                detail=o.detail or {},
-                owner=owner_of.get(o.unit.pk),
-                due_at=o.due_at,
-                opened_at=now,
-            )
-            for o in new.values()
-        ]
+        owned = [replace(o, owner=owner_of.get(o.unit.pk)) for o in new.values()]
         try:
             with transaction.atomic():
-                Item.objects.bulk_create(items)
+                items = insert_opened(actor, owned)
         except IntegrityError:  # one was opened concurrently by someone else: theirs stands
-            return [_open_one(actor, o, owner_of.get(o.unit.pk)) for o in openings]
-        Event.objects.bulk_create([_opened_event(item, actor) for item in items])
-        record_many(actor, [_opened_audit(item) for item in items])
+            return [open_opening(actor, replace(o, owner=owner_of.get(o.unit.pk))) for o in openings]
+        record_many(actor, [_opened_audit(item, o) for item, o in zip(items, owned, strict=True)])
         found.update({(i.kind, i.key): i for i in items})
     created = {id(found[k]) for k in new}
     answers = []
@@ -183,7 +164,46 @@ def open_items(
     return answers
 
 
-def _open_one(actor: Any, o: Opening, owner: Any) -> tuple[Item, bool]:
+def insert_opened(actor: Any, openings: list[Opening], *, batch_size: int | None = None) -> list[Item]:
+    """The items of `openings` (keys with no open item, each once) and their `opened` events,
+    written set-based inside the caller's transaction: `open_item`'s rows but its audit row, which
+    the caller writes (one per item, or one summarising row for a bulk change)."""
+    now = timezone.now()
+    items = [
+        Item(
+            kind=o.kind,
+            key=o.key,
+            unit=o.unit,
+            enterprise_id=o.unit.enterprise_id,
+            person=o.person,
+            title=o.title[:200],
+            detail=o.detail or {},
+            owner=o.owner,
+            due_at=o.due_at,
+            opened_at=now,
+        )
+        for o in openings
+    ]
+    Item.objects.bulk_create(items, batch_size=batch_size)
+    who = actor_name(actor)
+    events = [
+        Event(
+            item=item,
+            type=Event.Type.OPENED,
+            at=now,
+            actor=who,
+            data=_kept(
+                {"owner": item.owner.username if item.owner else None, "due_at": item.due_at.isoformat()}
+            ),
+        )
+        for item in items
+    ]
+    Event.objects.bulk_create(events, batch_size=batch_size)
+    return items
+
+
+def open_opening(actor: Any, o: Opening) -> tuple[Item, bool]:
+    """`open_item` with an Opening's arguments (its owner may be a function, as there)."""
     return open_item(
         actor,
         kind=o.kind,
@@ -191,28 +211,21 @@ def _open_one(actor: Any, o: Opening, owner: Any) -> tuple[Item, bool]:
         unit=o.unit,
         title=o.title,
         due_at=o.due_at,
-        owner=owner,
+        owner=o.owner,
         person=o.person,
         detail=o.detail,
     )
 
 
-def _opened_event(item: Item, actor: Any) -> Event:
-    owner = item.owner.username if item.owner else None
-    data = {"owner": owner, "due_at": item.due_at.isoformat()}
-    return Event(
-        item=item, type=Event.Type.OPENED, at=timezone.now(), actor=actor_name(actor), data=_kept(data)
-    )
-
-
-def _opened_audit(item: Item) -> Row:
-    owner = item.owner.username if item.owner else None
+def _opened_audit(item: Item, opening: Opening) -> Row:
+    """The audit row `open_item` writes (the unit's enterprise as its unit code, the unit's if it is one)."""
+    enterprise = opening.unit.enterprise  # (read with the unit: the item holds only its id)
     return Row(
         "ledger.open",
         "ledger_item",
         item.uid,
-        unit_code=_unit_code(item),
-        detail={"kind": item.kind, "owner": owner},
+        unit_code=enterprise.code if enterprise else opening.unit.code,
+        detail={"kind": item.kind, "owner": item.owner.username if item.owner else None},
     )
 
 

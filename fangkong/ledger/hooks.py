@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -36,17 +37,7 @@ def checkin_stored(actor: Any, checkin) -> None:
     if checkin.card != "red":
         return
     opening = _anomaly(checkin)
-    actions.open_item(
-        actor,
-        kind=opening.kind,
-        key=opening.key,
-        unit=opening.unit,
-        person=opening.person,
-        title=opening.title,
-        due_at=opening.due_at,
-        owner=lambda: default_owner(opening.unit),
-        detail=opening.detail,
-    )
+    actions.open_opening(actor, replace(opening, owner=lambda: default_owner(opening.unit)))
 
 
 def checkins_stored(actor: Any, checkins: list) -> None:
