@@ -176,31 +176,30 @@ def reset_today() -> dict[str, Any]:
     (expected stays): the morning starts empty."""
     started = time.monotonic()
     checkin, unitday, unit = (_qn(m._meta.db_table) for m in (CheckIn, UnitDay, Unit))
-    deleted = 0
+    deleted = items = 0
+    zone_days = _zone_days()
     with transaction.atomic(), connection.cursor() as cur:
-        for tz, day in _zone_days():
+        for tz, day in zone_days:
             ents = f"SELECT id FROM {unit} WHERE kind = %s AND timezone = %s"  # noqa: S608
             cur.execute(
                 f"DELETE FROM {checkin} WHERE day = %s AND enterprise_id IN ({ents})",  # noqa: S608
                 [day, Unit.Kind.ENTERPRISE, tz],
             )
             deleted += cur.rowcount
+            # The health items this morning's red cards opened go with them: a red card opens its
+            # item again, so every run does the same work.
+            opened = Item.objects.filter(
+                kind=Kind.HEALTH_ANOMALY, detail__day=day.isoformat(), enterprise__timezone=tz
+            )
+            items += opened.delete()[1].get(Item._meta.label, 0)
             cur.execute(
                 f"UPDATE {unitday} SET checked_in = 0, red = 0, yellow = 0, on_site = 0 "  # noqa: S608
                 f"WHERE day = %s AND unit_id IN "
                 f"(SELECT id FROM {unit} WHERE enterprise_id IN ({ents}) OR id IN ({ents}))",
                 [day, Unit.Kind.ENTERPRISE, tz, Unit.Kind.ENTERPRISE, tz],
             )
-        for day in {day for _, day in _zone_days()}:
+        for day in {day for _, day in zone_days}:
             recount_exempt_day(day)  # nobody has checked in: every exempt person counts again
-        # The health items today's red cards opened go with them: a red card of this morning opens
-        # its item again, so every run does the same work.
-        items = 0
-        for tz, day in _zone_days():
-            opened = Item.objects.filter(
-                kind=Kind.HEALTH_ANOMALY, detail__day=day.isoformat(), enterprise__timezone=tz
-            )
-            items += opened.delete()[1].get(Item._meta.label, 0)
     if connection.vendor == "postgresql":
         with connection.cursor() as cur:
             cur.execute(f"VACUUM ANALYZE {checkin}")
@@ -209,7 +208,7 @@ def reset_today() -> dict[str, Any]:
         "deleted": deleted,
         "items_deleted": items,
         "seconds": round(time.monotonic() - started, 1),
-        "days": _zone_days(),
+        "days": zone_days,
     }
 
 
