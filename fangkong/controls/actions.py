@@ -31,7 +31,7 @@ from fangkong.org.actions import ActionError
 from fangkong.org.models import Region, Role, RoleGrant, Unit
 
 from . import queries, rescreen, signals
-from .items import ItemSpec, close_items, open_items, open_keys
+from .items import close_items, open_items, open_keys
 from .models import (
     RANK,
     Aspect,
@@ -222,7 +222,7 @@ def _open_and_close(
 ) -> None:
     owners = _admins([c.enterprise for c in changes])
     specs = [
-        ItemSpec(
+        ledger.Opening(
             kind=Kind.MEASURE_UNATTESTED,
             key=measure_key(c.enterprise, m.code),
             unit=c.enterprise,
@@ -542,7 +542,7 @@ def open_overdue(now: datetime | None = None, actor: Any = "system") -> int:
         rows = list(overdue)
         owners = _admins(list({pm.plan.enterprise for pm in rows}))
         specs = [
-            ItemSpec(
+            ledger.Opening(
                 kind=Kind.MEASURE_UNATTESTED,
                 key=measure_key(pm.plan.enterprise, pm.measure.code),
                 unit=pm.plan.enterprise,

@@ -21,10 +21,6 @@ from fangkong.ledger.models import OPEN_STATES, CloseReason, Event, Item, State
 BATCH = 500
 
 
-# The items' specs are the ledger's openings (kind, key, unit, title, due, owner, person, detail).
-ItemSpec = Opening
-
-
 def open_keys(kind: str, keys: list[str]) -> dict[str, Item]:
     found: dict[str, Item] = {}
     for i in range(0, len(keys), BATCH):
@@ -33,14 +29,14 @@ def open_keys(kind: str, keys: list[str]) -> dict[str, Item]:
     return found
 
 
-def open_items(actor: Any, specs: list[ItemSpec]) -> list[Item]:
+def open_items(actor: Any, specs: list[Opening]) -> list[Item]:
     """Open an item per spec unless one is open for its (kind, key); returns the new ones."""
     if not specs:
         return []
     existing: set[tuple[str, str]] = set()
     for kind in {s.kind for s in specs}:
         existing |= {(kind, k) for k in open_keys(kind, [s.key for s in specs if s.kind == kind])}
-    new: dict[tuple[str, str], ItemSpec] = {}
+    new: dict[tuple[str, str], Opening] = {}
     for s in specs:
         if (s.kind, s.key) not in existing:
             new.setdefault((s.kind, s.key), s)

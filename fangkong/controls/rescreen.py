@@ -15,12 +15,13 @@ from django.utils.translation import gettext as _
 
 from fangkong.audit.actions import record
 from fangkong.checkins.models import CheckIn
+from fangkong.ledger.actions import Opening
 from fangkong.ledger.hooks import default_owner
 from fangkong.ledger.models import Kind
 from fangkong.org.models import Person, Region, Unit
 
 from . import queries
-from .items import ItemSpec, open_items, open_keys
+from .items import open_items, open_keys
 from .models import Level, RescreenEntry, RiskLevel
 
 RESCREEN_DAYS = 14
@@ -83,7 +84,7 @@ def rescreen(actor: Any, risk: RiskLevel, day: date) -> list[RescreenEntry]:
                 if e.unit_id not in owners:
                     owners[e.unit_id] = default_owner(e.unit)
                 specs.append(
-                    ItemSpec(
+                    Opening(
                         kind=Kind.RISK_RESCREEN,
                         key=f"rescreen:{e.person.pk}:{region.code}",
                         unit=e.unit,
