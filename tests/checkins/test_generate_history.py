@@ -1,7 +1,9 @@
 """The generated check-in history is consistent: counters equal direct counts, one item per red person."""
 
 import io
-from datetime import timedelta
+import uuid
+from datetime import time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.management import call_command
@@ -10,6 +12,7 @@ from django.utils import timezone
 
 from fangkong.checkins.models import CheckIn, UnitDay
 from fangkong.checkins.rollup import rollup
+from fangkong.checkins.rules import current_rules, evaluate
 from fangkong.ledger.models import Item
 from fangkong.org.models import Person, Unit
 
@@ -33,3 +36,27 @@ def test_history_counters_match_the_checkins_and_red_cards_have_items():
     red_people = set(CheckIn.objects.filter(card="red").values_list("person_id", flat=True))
     assert set(Item.objects.filter(kind="health_anomaly").values_list("person_id", flat=True)) == red_people
     assert Item.objects.filter(kind="health_anomaly", state="open").count() <= len(red_people)
+
+
+@pytest.mark.django_db
+def test_generated_checkins_have_the_cards_the_rules_give_and_morning_times():
+    """Each generated check-in as the app would store it: a version-4 id, the card and reasons the
+    rules give for its values, captured between 07:00 and 09:30 local time on its day in its
+    enterprise's zone, received two seconds later."""
+    call_command("generate", employees=600, days=5, seed=3, no_migrate=True, stdout=io.StringIO())
+    rules = current_rules()
+    zones = {
+        pk: ZoneInfo(tz) for pk, tz in Unit.objects.filter(kind="enterprise").values_list("pk", "timezone")
+    }
+    checkins = list(CheckIn.objects.all())
+    assert len(checkins) > 2000
+    assert {ci.card for ci in checkins} == {"green", "yellow", "red"}
+    for ci in checkins:
+        assert (ci.id.version, ci.id.variant) == (4, uuid.RFC_4122)
+        card, reasons = evaluate(
+            rules, temperature=ci.temperature, symptoms=ci.symptoms, contact=ci.contact, visited=ci.visited
+        )
+        assert (ci.card, ci.card_reasons) == (card, reasons), ci.pk
+        local = ci.captured_at.astimezone(zones[ci.enterprise_id])
+        assert local.date() == ci.day and time(7) <= local.time() < time(9, 30), (ci.pk, local)
+        assert ci.received_at - ci.captured_at == timedelta(seconds=2)
