@@ -18,7 +18,7 @@ from django.db.models import Count, Exists, OuterRef, QuerySet
 
 from fangkong.ledger.models import OPEN_STATES, Item
 from fangkong.org.models import Person, Unit
-from fangkong.org.rawsql import any_of, table
+from fangkong.org.rawsql import any_of, array_text, table
 from fangkong.org.roster import placements_on
 
 from .models import CheckIn, Exemption, OpenDay, UnitDay
@@ -118,7 +118,7 @@ def update_unit_days(columns: tuple[str, ...], rows: list[tuple], assign: str) -
         if not rows:
             return
         arrays = ", ".join(["%s::bigint[]", "%s::date[]", *["%s::integer[]"] * len(columns)])
-        values = [list(column) for column in zip(*rows, strict=True)]
+        values = [array_text(column) for column in zip(*rows, strict=True)]
         # The days again, as a condition on the table: PostgreSQL then reads only those days' rows
         # through the (day, unit) index. Joined by the arrays alone, a batch's thousand unit-days
         # were matched against every stored day's rows by a scan of the whole table, a cost that
@@ -127,7 +127,7 @@ def update_unit_days(columns: tuple[str, ...], rows: list[tuple], assign: str) -
             cursor.execute(
                 f"WITH v({names}) AS (SELECT * FROM unnest({arrays})) {update} "  # noqa: S608 - names from code
                 "AND u.day = ANY(%s::date[])",
-                [*values, sorted(set(values[1]))],
+                [*values, array_text(sorted({row[1] for row in rows}))],
             )
         return
     marks = "(" + ", ".join(["%s"] * (2 + len(columns))) + ")"

@@ -96,8 +96,23 @@ def any_of(values: Sequence[Any]) -> tuple[str, list[Any]]:
     if connection.vendor == "postgresql":
         if len(values) == 1:
             return "= %s", [values[0]]
+        kind = _ARRAY_TYPES.get(type(values[0])) if values else None
+        if kind is not None and all(type(v) is type(values[0]) for v in values):
+            return f"= ANY(%s::{kind}[])", [array_text(values)]
         return "= ANY(%s)", [list(values)]
     return f"IN ({', '.join(['%s'] * len(values))})", list(values)
+
+
+# Whole numbers, UUIDs and dates: types whose text form needs no quoting in an array literal.
+_ARRAY_TYPES: dict[type, str] = {int: "bigint", uuid.UUID: "uuid", dt.date: "date"}
+
+
+def array_text(values: Iterable[int | uuid.UUID | dt.date]) -> str:
+    """An array parameter of whole numbers, UUIDs or dates as PostgreSQL's array literal
+    (`{1,2,3}`), for a statement that casts it (`%s::bigint[]`). psycopg's list adapter dumps each
+    element through Python, ~1 ms of CPU for a thousand numbers and ~1.4 ms for a thousand UUIDs; the
+    literal is one join (docs/performance.md, session 13)."""
+    return "{" + ",".join(map(str, values)) + "}"
 
 
 def select(sql: str, params: Sequence[Any], model: type[Model], names: Sequence[str]) -> list[list[Any]]:

@@ -160,3 +160,41 @@ def test_insert_statement_of_an_audit_row_sends_what_djangos_save_sends():
     )  # fmt: skip
     assert _comparable(insert_statement(entry)[1]) == _comparable(_djangos(entry))
     assert insert_statement(entry)[0].startswith(f"INSERT INTO {table(AuditEntry)} ")
+
+
+# --- any_of and array_text: many values in one parameter ------------------------------------------
+
+from fangkong.checkins.models import UnitDay  # noqa: E402
+from fangkong.org.rawsql import any_of, array_text, day_param, select  # noqa: E402
+
+
+@pytest.mark.django_db
+def test_any_of_selects_the_rows_the_orms_in_selects(w):
+    days = [date(2026, 3, 1) + timedelta(days=i) for i in range(5)]
+    UnitDay.objects.bulk_create(
+        [UnitDay(unit=u, day=d, expected=1) for u in (w.grid1, w.grid2, w.e2) for d in days]
+    )
+    for units, wanted in (
+        ([w.grid1.pk, w.e2.pk, 10**12], days[1:4]),  # many of each (and a unit that is not there)
+        ([w.grid2.pk], [days[0]]),  # one of each
+        ([w.grid1.pk, w.grid2.pk], days),
+    ):
+        unit_test, unit_params = any_of(units)
+        day_test, day_params = any_of([day_param(d) for d in wanted])
+        sql = f"SELECT unit_id, day FROM {table(UnitDay)} WHERE unit_id {unit_test} AND day {day_test}"  # noqa: S608
+        rows = select(sql, [*unit_params, *day_params], UnitDay, ["unit_id", "day"])
+        expected = UnitDay.objects.filter(unit_id__in=units, day__in=wanted).values_list("unit_id", "day")
+        assert sorted(map(tuple, rows)) == sorted(expected)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="an array literal is PostgreSQL's")
+def test_array_text_reads_back_as_the_same_values(db):
+    cases = (
+        ([1, -2, 2**62, 0], "bigint"),
+        ([uuid.uuid4(), uuid.UUID(int=0), uuid.UUID(int=2**128 - 1)], "uuid"),
+        ([date(1, 1, 1), date(2026, 12, 7), date(9999, 12, 31)], "date"),
+    )
+    with connection.cursor() as cursor:
+        for values, kind in cases:
+            cursor.execute(f"SELECT %s::{kind}[]", [array_text(values)])
+            assert cursor.fetchone()[0] == values
