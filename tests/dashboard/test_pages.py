@@ -1,7 +1,14 @@
 """The other dashboard pages: the start page, the trend data, the tile view, a grid's board."""
 
+from datetime import timedelta
+
 import pytest
 from django.test import Client
+
+from fangkong.checkins.actions import add_exemption
+from fangkong.checkins.rollup import rollup
+from fangkong.org.actions import transfer_person
+from tests.factories import person
 
 from .helpers import page_figures, populate
 
@@ -31,6 +38,7 @@ def test_trends_end_with_the_days_figures(w, span):
         "expected",
         "checked_in",
         "missing",
+        "exempt",
         "red",
         "yellow",
         "completeness",
@@ -62,3 +70,25 @@ def test_a_grid_leader_reads_its_grids_board(w):
     rollup = client.get("/api/v1/units/E1-G1/rollup").json()
     assert shown["expected"] == rollup["expected"] and shown["missing"] == rollup["missing"]
     assert client.get("/dashboard/units/E1-G2/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_each_day_of_the_trends_is_that_days_rollup_with_exempt_people_where_they_were(w):
+    """The trend of a past day shows what that day's roll-up shows: an exempt person who did not
+    check in counts where they were placed that day, not where they sit since a transfer."""
+    day = populate(w)
+    yesterday = day - timedelta(days=1)
+    away = person(w.grid2, "Y0001", name="出差员工")
+    add_exemption("test", away, start=yesterday, end=yesterday, reason="business_trip")
+    rollup(w.group, yesterday)  # the day is counted (its first roll-up opens it)
+    transfer_person("test", away, w.e2, on=day)
+    assert rollup(w.e1, yesterday)["exempt"] == 1 and rollup(w.e2, yesterday)["exempt"] == 0
+    client = _client(w.group_admin)
+    for unit in (w.e1, w.e2, w.group):
+        data = client.get(
+            f"/dashboard/units/{unit.code}/trends.json", {"span": 30, "date": day.isoformat()}
+        ).json()
+        for position, d in ((-2, yesterday), (-1, day)):
+            figures = rollup(unit, d)
+            for key in ("expected", "checked_in", "missing", "exempt", "red", "yellow"):
+                assert data["series"][key][position] == figures[key], (unit.code, d, key)
