@@ -1,12 +1,14 @@
 """The other dashboard pages: the start page, the trend data, the tile view, a grid's board."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.test import Client
 
 from fangkong.checkins.actions import add_exemption
 from fangkong.checkins.rollup import rollup
+from fangkong.controls import operating
+from fangkong.dashboard.providers.others import ControlFigures
 from fangkong.org.actions import transfer_person
 from tests.factories import person
 
@@ -92,3 +94,25 @@ def test_each_day_of_the_trends_is_that_days_rollup_with_exempt_people_where_the
             figures = rollup(unit, d)
             for key in ("expected", "checked_in", "missing", "exempt", "red", "yellow"):
                 assert data["series"][key][position] == figures[key], (unit.code, d, key)
+
+
+@pytest.mark.django_db
+def test_the_control_trends_follow_the_status_in_force_each_day(w):
+    """An enterprise suspended for three days shows as not resumed on exactly those days; a status
+    set twice on one day counts as its last setting."""
+    d0 = date(2026, 3, 1)
+    days = [d0 + timedelta(days=n) for n in range(8)]
+    operating.set_operating_status(w.group_admin, w.e2, status="resumed", effective_from=d0)
+    operating.set_operating_status(
+        w.group_admin, w.e2, status="suspended", effective_from=days[2], reason="停产检修"
+    )
+    operating.set_operating_status(w.group_admin, w.e2, status="resumed", effective_from=days[5])
+    operating.set_operating_status(
+        w.group_admin, w.e1, status="suspended", effective_from=days[6], reason="误报"
+    )
+    operating.set_operating_status(w.group_admin, w.e1, status="resumed", effective_from=days[6])
+    series = ControlFigures().series(w.group, days)
+    assert series["not_resumed"] == [0, 0, 1, 1, 1, 0, 0, 0]
+    assert series["resume_rate"] == [
+        ControlFigures()._values(*ControlFigures()._read(w.group, d))["resume_rate"] for d in days
+    ]

@@ -134,6 +134,11 @@ def _operations_link(code: str, day: str) -> str:
     return url_or_empty("controls_operations", code, f"date={day}")
 
 
+def _enterprises(unit: Unit) -> list[Unit]:
+    """The subtree's active enterprises, by code."""
+    return list(unit.subtree().filter(kind=Unit.Kind.ENTERPRISE, active=True).order_by("code"))
+
+
 class ControlFigures:
     """Return to work and the enterprises' risk levels, from the controls module's batch reads
     (statuses_on, levels_on: a few queries whatever the number of enterprises). Its operations()
@@ -164,15 +169,13 @@ class ControlFigures:
 
     def available(self) -> bool:
         q = self._q()
-        return q is not None and all(hasattr(q, n) for n in ("statuses_on", "levels_on", "RESUMED_STATUSES"))
+        names = ("statuses_on", "statuses_over", "levels_on", "RESUMED_STATUSES")
+        return q is not None and all(hasattr(q, n) for n in names)
 
     def _read(self, unit: Unit, day: date) -> tuple[list[Unit], dict[int, Any], dict[int, str]]:
         """The subtree's active enterprises, the status row in force of each, and each one's level."""
-        q = self._q()
-        ents = list(unit.subtree().filter(kind=Unit.Kind.ENTERPRISE, active=True).order_by("code"))
-        status = q.statuses_on([e.pk for e in ents], day)
-        levels = {pk: str(lv[0]) for pk, lv in q.levels_on(ents, day).items()}
-        return ents, status, levels
+        ents = _enterprises(unit)
+        return ents, self._q().statuses_on([e.pk for e in ents], day), self.levels(ents, day)
 
     def _stopped(self, status: dict[int, Any], pk: int) -> bool:
         row = status.get(pk)
@@ -214,9 +217,12 @@ class ControlFigures:
         return section
 
     def series(self, unit: Unit, days: list[date]) -> dict[str, list[Value]]:
+        """The enterprises and their statuses are read once for all the days; the levels per day."""
+        ents = _enterprises(unit)
+        statuses = self._q().statuses_over([e.pk for e in ents], days)
         out: dict[str, list[Value]] = {f.key: [] for f in self.figures}
         for d in days:
-            for k, v in self._values(*self._read(unit, d)).items():
+            for k, v in self._values(ents, statuses[d], self.levels(ents, d)).items():
                 out[k].append(v)
         return out
 
