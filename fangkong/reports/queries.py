@@ -1,7 +1,7 @@
 """Who must report, who did, and the compiled figures. Scoped by the callers (org/access.py).
 
-The dashboard and the reminders call `reporting`, `missing_units`, `compiled` and `open_overdue`'s
-helpers by these names.
+The dashboard and the reminders call `reporting` (`reporting_over` for a trend), `missing_units`,
+`compiled` and `open_overdue`'s helpers by these names.
 """
 
 from __future__ import annotations
@@ -172,7 +172,7 @@ def _tally(unit: Unit, day: date, rt: ReportType) -> tuple[Tally, dict[int, Tall
     reports = {
         r.unit_id: r
         for r in UnitReport.objects.filter(report_type=rt, period_start=start, unit_id__in=ids).only(
-            "unit_id", "state", "late", "zero", "flagged"
+            *_TALLIED
         )
     }
     excused = set(
@@ -180,7 +180,17 @@ def _tally(unit: Unit, day: date, rt: ReportType) -> tuple[Tally, dict[int, Tall
             "unit_id", flat=True
         )
     )
-    children = list(unit.children.all())
+    return _count(expected, reports, excused, list(unit.children.all()))
+
+
+_TALLIED = ("unit_id", "state", "late", "zero", "flagged")
+
+
+def _count(
+    expected: list[Unit], reports: dict[int, UnitReport], excused: set[int], children: list[Unit]
+) -> tuple[Tally, dict[int, Tally], dict[int, str]]:
+    """The tallies of a period from its expected units, their reports and excuses: in all, per
+    child, and the state of each unit owing a report."""
     total = Tally()
     per_child: dict[int, Tally] = {c.pk: Tally() for c in children}
     states: dict[int, str] = {}
@@ -204,6 +214,48 @@ def _tally(unit: Unit, day: date, rt: ReportType) -> tuple[Tally, dict[int, Tall
                     t.returned += 1
                     states[u.pk] = "returned"
     return total, per_child, states
+
+
+def reporting_over(unit: Unit, days: list[date], type_code: str | None = None) -> dict[date, dict[str, int]]:
+    """`reporting`'s totals for each of `days` (`expected`, `submitted`, `on_time`, and `missing` as
+    a count), for a trend of 30 or 90 days: the reports and excuses of all their periods in one read
+    each, and the expected units read once for each set of assignments in force, where `reporting`
+    reads all of them per day (~40 ms a day at the group of 1 000 000 people). Counted by the same
+    rule (`_count`)."""
+    rt = report_type(type_code)
+    periods = {d: period_of(rt, d) for d in days}
+    assignments = list(Assignment.objects.filter(report_type=rt).values_list("pk", "start", "end"))
+    expected_for: dict[tuple[int, ...], list[Unit]] = {}
+    expected_of: dict[date, list[Unit]] = {}
+    for d, (_start, last) in periods.items():
+        # expected_units depends on the assignments in force on the period's last day, and on the
+        # units (read now): the same assignments give the same units.
+        key = tuple(pk for pk, start, end in assignments if start <= last and (end is None or end > last))
+        if key not in expected_for:
+            expected_for[key] = list(expected_units(rt, d, under=unit))
+        expected_of[d] = expected_for[key]
+    ids = sorted({u.pk for units in expected_for.values() for u in units})
+    starts = sorted({start for start, _last in periods.values()})
+    reports: dict[date, dict[int, UnitReport]] = defaultdict(dict)
+    for r in UnitReport.objects.filter(report_type=rt, period_start__in=starts, unit_id__in=ids).only(
+        "period_start", *_TALLIED
+    ):
+        reports[r.period_start][r.unit_id] = r
+    excused: dict[date, set[int]] = defaultdict(set)
+    for start, unit_id in Excuse.objects.filter(
+        report_type=rt, period_start__in=starts, unit_id__in=ids
+    ).values_list("period_start", "unit_id"):
+        excused[start].add(unit_id)
+    over: dict[date, dict[str, int]] = {}
+    for d, (start, _last) in periods.items():
+        total, _children, _states = _count(expected_of[d], reports[start], excused[start], [])
+        over[d] = {
+            "expected": total.expected,
+            "submitted": total.submitted,
+            "on_time": total.on_time,
+            "missing": len(total.missing),
+        }
+    return over
 
 
 def reporting(unit: Unit, day: date, type_code: str | None = None) -> dict[str, Any]:

@@ -13,7 +13,7 @@ import pytest
 from fangkong.org.actions import ActionError
 from fangkong.org.models import Unit
 from fangkong.reports import actions, queries
-from fangkong.reports.models import Assignment, ReportType, UnitReport
+from fangkong.reports.models import Assignment, Excuse, ReportType, UnitReport
 from tests.factories import unit
 
 from .helpers import DAY, VALUES, at
@@ -156,3 +156,36 @@ def test_units_opened_or_closed_mid_period_do_not_distort_the_rates(w):
     # the week before, E5 did not exist yet and E6 still reported
     earlier = queries.reporting(w.segment, wednesday - timedelta(days=7), "project_weekly")
     assert earlier["expected"] == 3 and {m["code"] for m in earlier["missing"]} == {"E1", "E2", "E6"}
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_the_trend_over_many_days_counts_each_day_as_reporting_does(w, rt, seed):
+    """`reporting_over` (the dashboard's trend: one read for the span) gives each day the totals
+    `reporting` gives that day, with assignments changing inside the span, reports on time, late,
+    returned, and excused units."""
+    rng = random.Random(f"over:{seed}")
+    days = [DAY - timedelta(days=n) for n in range(5, -1, -1)]
+    enterprises = _tree(w, rng)
+    _random_assignments(rt, enterprises, rng, days[0], days[-1])
+    for day in days:
+        for u in enterprises:
+            roll = rng.random()
+            if roll < 0.5:
+                when = _deadline(rt, u, day) + rng.choice(OFFSETS)
+                try:
+                    report = actions.submit_report(w.group_admin, u, rt, day, zero=True, now=when)
+                except ActionError:
+                    continue  # not expected that day
+                if rng.random() < 0.2:
+                    actions.review_report(w.group_admin, report, accept=False, comment="数据有误")
+            elif roll < 0.6:
+                actions.excuse_unit(w.group_admin, u, rt, day, reason="停产")
+    assert UnitReport.objects.filter(state="returned").exists() and Excuse.objects.exists()
+    for top in (w.group, w.segment):
+        over = queries.reporting_over(top, days)
+        for day in days:
+            one = queries.reporting(top, day)
+            want = {k: one[k] for k in ("expected", "submitted", "on_time")} | {
+                "missing": len(one["missing"])
+            }
+            assert over[day] == want, (top.code, day)
