@@ -115,9 +115,15 @@ def region_level(code: str, day: date) -> tuple[str, str]:
 
 
 def _override_q(day: date) -> Q:
+    """An override in force on `day` (as `_override_in_force` tests a row)."""
     return Q(starts_on__lte=day, expires_on__gte=day) & (
         Q(cancelled_on__isnull=True) | Q(cancelled_on__gt=day)
     )
+
+
+def _override_in_force(o: Override, day: date) -> bool:
+    """`_override_q` of one row read already."""
+    return o.starts_on <= day <= o.expires_on and (o.cancelled_on is None or o.cancelled_on > day)
 
 
 def active_override(enterprise: Unit, day: date) -> Override | None:
@@ -130,24 +136,49 @@ def active_override(enterprise: Unit, day: date) -> Override | None:
 
 def levels_on(enterprises: list[Unit], day: date) -> dict[int, tuple[str, str]]:
     """(level, source) of each enterprise on `day`, in three queries whatever their number."""
+    return levels_over(enterprises, [day])[day]
+
+
+def levels_over(enterprises: list[Unit], days: list[date]) -> dict[date, dict[int, tuple[str, str]]]:
+    """`levels_on` for each of `days`, with the same three queries for all of them (a trend of 30 or
+    90 days): the regions' rows up to the last day and the overrides in force on any of the days,
+    then each day's in Python."""
+    first, last = min(days), max(days)
     chains = {e.pk: region_chain(e.region_id) if e.region_id else [] for e in enterprises}
-    rows = _levels_of_regions({c for chain in chains.values() for c in chain}, day)
-    overrides: dict[int, Override] = {}
-    for o in Override.objects.filter(_override_q(day), enterprise_id__in=list(chains)).order_by(
-        "created_at", "pk"
-    ):
-        overrides[o.enterprise_id] = o  # the newest wins
-    result: dict[int, tuple[str, str]] = {}
-    for pk, chain in chains.items():
-        if pk in overrides:
-            result[pk] = (overrides[pk].level, OVERRIDE_SOURCE)
-            continue
-        result[pk] = (Level.LOW, DEFAULT_SOURCE)
-        for c in chain:
-            if c in rows:
-                result[pk] = (rows[c].level, f"region:{c}")
-                break
-    return result
+    region_rows = list(
+        RiskLevel.objects.filter(
+            region_id__in={c for chain in chains.values() for c in chain}, effective_from__lte=last
+        ).order_by("region_id", "-effective_from", "-pk")
+    )
+    override_rows = list(
+        Override.objects.filter(
+            Q(starts_on__lte=last, expires_on__gte=first)
+            & (Q(cancelled_on__isnull=True) | Q(cancelled_on__gt=first)),
+            enterprise_id__in=list(chains),
+        ).order_by("created_at", "pk")
+    )
+    over: dict[date, dict[int, tuple[str, str]]] = {}
+    for day in days:
+        rows: dict[str, RiskLevel] = {}
+        for row in region_rows:
+            if row.effective_from <= day:
+                rows.setdefault(row.region_id, row)
+        overrides: dict[int, Override] = {}
+        for o in override_rows:
+            if _override_in_force(o, day):
+                overrides[o.enterprise_id] = o  # the newest wins
+        result: dict[int, tuple[str, str]] = {}
+        for pk, chain in chains.items():
+            if pk in overrides:
+                result[pk] = (overrides[pk].level, OVERRIDE_SOURCE)
+                continue
+            result[pk] = (Level.LOW, DEFAULT_SOURCE)
+            for c in chain:
+                if c in rows:
+                    result[pk] = (rows[c].level, f"region:{c}")
+                    break
+        over[day] = result
+    return over
 
 
 def effective_level(enterprise: Unit, day: date) -> tuple[str, str]:

@@ -7,6 +7,7 @@ from django.test import Client
 
 from fangkong.checkins.actions import add_exemption
 from fangkong.checkins.rollup import rollup
+from fangkong.controls import actions as controls
 from fangkong.controls import operating
 from fangkong.dashboard.providers.others import ControlFigures
 from fangkong.org.actions import transfer_person
@@ -116,3 +117,20 @@ def test_the_control_trends_follow_the_status_in_force_each_day(w):
     assert series["resume_rate"] == [
         ControlFigures()._values(*ControlFigures()._read(w.group, d))["resume_rate"] for d in days
     ]
+
+
+@pytest.mark.django_db
+def test_the_risk_trends_follow_the_regions_levels_and_the_overrides_each_day(w):
+    """E2's province turns medium, then high; E1 has a week's override to high that lapses: each day
+    of the trend counts the level in force that day."""
+    d0 = date(2026, 3, 1)
+    days = [d0 + timedelta(days=n) for n in range(8)]
+    controls.set_region_risk(w.group_admin, "420000", "medium", days[1], source="api", today=days[1])
+    controls.set_region_risk(w.group_admin, "420000", "high", days[4], source="api", today=days[4])
+    controls.set_override(
+        w.group_admin, w.e1, level="high", reason="厂区聚集性疫情", expires_on=days[5], today=days[3]
+    )
+    series = ControlFigures().series(w.group, days)
+    assert series["risk_high"] == [0, 0, 0, 1, 2, 2, 1, 1]
+    assert series["risk_medium"] == [0, 1, 1, 1, 0, 0, 0, 0]
+    assert series["risk_low"] == [2, 1, 1, 0, 0, 0, 1, 1]

@@ -172,7 +172,7 @@ class ControlFigures:
 
     def available(self) -> bool:
         q = self._q()
-        names = ("statuses_on", "statuses_over", "levels_on", "RESUMED_STATUSES")
+        names = ("statuses_on", "statuses_over", "levels_on", "levels_over", "RESUMED_STATUSES")
         return q is not None and all(hasattr(q, n) for n in names)
 
     def _read(self, unit: Unit, day: date) -> tuple[list[Unit], dict[int, Any], dict[int, str]]:
@@ -220,12 +220,15 @@ class ControlFigures:
         return section
 
     def series(self, unit: Unit, days: list[date]) -> dict[str, list[Value]]:
-        """The enterprises and their statuses are read once for all the days; the levels per day."""
+        """The enterprises, their statuses and their levels are read once for all the days."""
+        q = self._q()
         ents = _enterprises(unit)
-        statuses = self._q().statuses_over([e.pk for e in ents], days)
+        statuses = q.statuses_over([e.pk for e in ents], days)
+        levels = q.levels_over(ents, days)
         out: dict[str, list[Value]] = {f.key: [] for f in self.figures}
         for d in days:
-            for k, v in self._values(ents, statuses[d], self.levels(ents, d)).items():
+            named = {pk: str(lv[0]) for pk, lv in levels[d].items()}
+            for k, v in self._values(ents, statuses[d], named).items():
                 out[k].append(v)
         return out
 
