@@ -92,13 +92,28 @@ def names_region(code: str, region: Region) -> bool:
 
 def _levels_of_regions(codes: Iterable[str], day: date) -> dict[str, RiskLevel]:
     """The row in force on `day` for each region that has one."""
-    found: dict[str, RiskLevel] = {}
-    rows = RiskLevel.objects.filter(region_id__in=set(codes), effective_from__lte=day).order_by(
-        "region_id", "-effective_from", "-pk"
+    return _in_force_each_day(_region_rows(codes, day), [day], "region_id")[day]
+
+
+def _region_rows(codes: Iterable[str], last: date) -> list[RiskLevel]:
+    return list(
+        RiskLevel.objects.filter(region_id__in=set(codes), effective_from__lte=last).order_by(
+            "region_id", "-effective_from", "-pk"
+        )
     )
-    for row in rows:
-        found.setdefault(row.region_id, row)
-    return found
+
+
+def _in_force_each_day(rows: list[Any], days: list[date], key: str) -> dict[date, dict[Any, Any]]:
+    """Per day, the row in force for each `key` (a region, an enterprise): of effective-dated `rows`
+    ordered newest first within each key, the first that took effect on or before the day."""
+    over: dict[date, dict[Any, Any]] = {}
+    for day in days:
+        found: dict[Any, Any] = {}
+        for row in rows:
+            if row.effective_from <= day:
+                found.setdefault(getattr(row, key), row)
+        over[day] = found
+    return over
 
 
 def region_level(code: str, day: date) -> tuple[str, str]:
@@ -145,10 +160,8 @@ def levels_over(enterprises: list[Unit], days: list[date]) -> dict[date, dict[in
     then each day's in Python."""
     first, last = min(days), max(days)
     chains = {e.pk: region_chain(e.region_id) if e.region_id else [] for e in enterprises}
-    region_rows = list(
-        RiskLevel.objects.filter(
-            region_id__in={c for chain in chains.values() for c in chain}, effective_from__lte=last
-        ).order_by("region_id", "-effective_from", "-pk")
+    regions = _in_force_each_day(
+        _region_rows({c for ch in chains.values() for c in ch}, last), days, "region_id"
     )
     override_rows = list(
         Override.objects.filter(
@@ -159,10 +172,7 @@ def levels_over(enterprises: list[Unit], days: list[date]) -> dict[date, dict[in
     )
     over: dict[date, dict[int, tuple[str, str]]] = {}
     for day in days:
-        rows: dict[str, RiskLevel] = {}
-        for row in region_rows:
-            if row.effective_from <= day:
-                rows.setdefault(row.region_id, row)
+        rows = regions[day]
         overrides: dict[int, Override] = {}
         for o in override_rows:
             if _override_in_force(o, day):
@@ -318,14 +328,7 @@ def statuses_over(enterprise_ids: list[int], days: list[date]) -> dict[date, dic
             enterprise_id__in=enterprise_ids, effective_from__lte=max(days)
         ).order_by("enterprise_id", "-effective_from", "-pk")
     )
-    over: dict[date, dict[int, OperatingStatus]] = {}
-    for day in days:
-        found: dict[int, OperatingStatus] = {}
-        for row in rows:
-            if row.effective_from <= day:
-                found.setdefault(row.enterprise_id, row)
-        over[day] = found
-    return over
+    return _in_force_each_day(rows, days, "enterprise_id")
 
 
 def _on_site(enterprise_ids: list[int], day: date) -> dict[int, tuple[int, int]]:
