@@ -228,8 +228,9 @@ def reporting_over(unit: Unit, days: list[date], type_code: str | None = None) -
     expected_for: dict[tuple[int, ...], list[Unit]] = {}
     expected_of: dict[date, list[Unit]] = {}
     for d, (_start, last) in periods.items():
-        # expected_units depends on the assignments in force on the period's last day, and on the
-        # units (read now): the same assignments give the same units.
+        # expected_units depends on the assignments in force on the period's last day (`_in_force`'s
+        # test, here on the rows read once) and on the units (read now): the same assignments give
+        # the same units. tests/reports/test_rates.py holds the two to the same answers.
         key = tuple(pk for pk, start, end in assignments if start <= last and (end is None or end > last))
         if key not in expected_for:
             expected_for[key] = list(expected_units(rt, d, under=unit))
