@@ -1,5 +1,6 @@
 """POST /api/v1/checkins and /checkins/batch: the integration contract's answers."""
 
+import json
 import uuid
 from datetime import timedelta
 
@@ -51,6 +52,35 @@ def test_created_then_replayed_then_conflict(w):
     conflict = _post(c, {**body, "temperature": 37.0})
     assert conflict.status_code == 409
     assert CheckIn.objects.filter(person=w.alice).count() == 1
+
+
+def test_the_answer_is_what_ninja_renders_from_its_schema(w):
+    """The stored check-in is written without ninja's response validation: byte for byte what
+    ninja renders from `CheckinOut` (the same keys in the same order, times in the same format), for
+    a new check-in, a replay and a red card, in ninja's content type."""
+    from ninja.responses import NinjaJSONEncoder
+
+    from fangkong.api.checkins import CheckinOut
+
+    c = _client(w.employee)
+    new, red = _body(), _body(temperature=38.6)
+    answers = [(_post(c, new), 201), (_post(c, new), 200), (_post(c, red), 201)]
+    for resp, status in answers:
+        ci = CheckIn.objects.select_related("person").get(pk=resp.json()["id"])
+        stored = {
+            "id": ci.id,
+            "person": ci.person.employee_no,
+            "day": ci.day,
+            "version": ci.version,
+            "card": ci.card,
+            "late": ci.late,
+            "received_at": ci.received_at,
+        }
+        rendered = json.dumps(CheckinOut.model_validate(stored).model_dump(), cls=NinjaJSONEncoder)
+        assert resp.status_code == status
+        assert resp.content.decode() == rendered
+        assert resp["Content-Type"] == "application/json; charset=utf-8"
+    assert [r.json()["card"] for r, _ in answers] == ["green", "green", "red"]
 
 
 @pytest.mark.parametrize(
