@@ -18,7 +18,7 @@ from django.db.models import Count, Exists, OuterRef, QuerySet
 
 from fangkong.ledger.models import OPEN_STATES, Item
 from fangkong.org.models import Person, Unit
-from fangkong.org.rawsql import any_of, array_text, table
+from fangkong.org.rawsql import array_text, table
 from fangkong.org.roster import placements_on
 
 from .models import CheckIn, Exemption, OpenDay, UnitDay
@@ -156,28 +156,37 @@ def recount_exempt_person(
     recount_exempt(days.values_list("unit_id", "day"))
 
 
+# The open states written into the statement, not bound: only then does PostgreSQL use the partial
+# index of open items (ledger_open_unit_idx) in the statement's generic plan.
+_OPEN = "IN (" + ", ".join(f"'{state}'" for state in OPEN_STATES) + ")"
+
+
 @cache
 def _figures_sql(whole: bool) -> str:
     """Per child of a unit (the child's path, or the unit's own for its own rows), in one statement:
     the day's counters and the open ledger items over the unit's subtree, each unit keyed once.
-    The open items are counted per unit in one pass when the subtree is `whole` (a root: every item
-    is in it), else by an index probe per unit of the subtree (a segment's ~1 000 units: twice as
-    fast as the pass; the group's 7 000: 15 % slower, measured at 1 000 000 people)."""
+
+    A root's subtree (`whole`) is read without a test on the path: every unit of the tree is in it,
+    and units of another tree, if any, give keys outside the root's path, which `rollup` leaves out.
+    A test on the path is estimated by the prepared statement's generic plan at 0.5 % of the units,
+    which had PostgreSQL probe the day's counters once for each of the group's 7 000 units instead of
+    joining them by hash (docs/performance.md, session 14). Its open items are counted per unit in
+    one pass over the partial index of open items. A segment's ~1 000 units are tested on the path
+    and probe the items per unit (twice as fast as the pass, measured at 1 000 000 people)."""
     units, days, items = table(Unit), table(UnitDay), table(Item)
     find = "strpos" if connection.vendor == "postgresql" else "instr"
     key = f"substr(u.path, 1, %s + {find}(substr(u.path, %s), '/'))"
-    state, _ = any_of(OPEN_STATES)
     sums = "sum(d.expected), sum(d.checked_in), sum(d.red), sum(d.yellow), sum(d.exempt)"
     counted = f"LEFT JOIN {days} d ON d.unit_id = u.id AND d.day = %s"
     if whole:
         return (
-            f"WITH i AS (SELECT unit_id, count(*) AS n FROM {items} WHERE state {state} GROUP BY unit_id) "  # noqa: S608
+            f"WITH i AS (SELECT unit_id, count(*) AS n FROM {items} WHERE state {_OPEN} GROUP BY unit_id) "  # noqa: S608
             f"SELECT {key} AS k, {sums}, sum(i.n) FROM {units} u {counted} "
-            "LEFT JOIN i ON i.unit_id = u.id WHERE u.path LIKE %s GROUP BY 1"
+            "LEFT JOIN i ON i.unit_id = u.id GROUP BY 1"
         )
     return (
         f"SELECT {key} AS k, {sums}, "  # noqa: S608
-        f"sum((SELECT count(*) FROM {items} i WHERE i.unit_id = u.id AND i.state {state})) "
+        f"sum((SELECT count(*) FROM {items} i WHERE i.unit_id = u.id AND i.state {_OPEN})) "
         f"FROM {units} u {counted} WHERE u.path LIKE %s GROUP BY 1"
     )
 
@@ -192,17 +201,16 @@ def rollup(unit: Unit, day: date) -> dict:
     open_day(day)
     path = unit.path
     n = len(path)
-    _, states = any_of(OPEN_STATES)
     whole = unit.parent_id is None
-    day_value = connection.ops.adapt_datefield_value(day)
-    if whole:
-        params = [*states, n, n + 1, day_value, path + "%"]
-    else:
-        params = [n, n + 1, *states, day_value, path + "%"]
+    params: list = [n, n + 1, connection.ops.adapt_datefield_value(day)]
+    if not whole:
+        params.append(path + "%")
     per_key: dict[str, Figures] = defaultdict(Figures)
     with connection.cursor() as cursor:
         cursor.execute(_figures_sql(whole), params)
         for key, e, c, r, y, x, items in cursor.fetchall():
+            if not key.startswith(path):
+                continue  # a unit of another tree (read by a root's statement)
             f = per_key[key]
             f.expected, f.checked_in, f.red, f.yellow, f.exempt = e or 0, c or 0, r or 0, y or 0, x or 0
             f.abnormal, f.open_items = f.red + f.yellow, items or 0
