@@ -166,8 +166,9 @@ def _submit(request: HttpRequest, payload: CheckinIn) -> HttpResponse | Status:
     except ActionError as exc:
         return Status(422, {"detail": _field_error(exc.field or "body", str(exc))})
     # Written as JSON here, as the batch writes its results (below): ninja's validation of the
-    # answer against CheckinOut and its encoder cost ~4 % of a check-in (docs/performance.md,
-    # session 14). The same bytes (tests/checkins/test_api.py), in ninja's content type.
+    # answer against CheckinOut and its encoder cost 2.3 % of a check-in's instructions
+    # (docs/performance.md, session 14). The same bytes (tests/checkins/test_api.py), in ninja's
+    # content type.
     return HttpResponse(json.dumps(_stored(checkin)), status=201 if created else 200, content_type=_JSON)
 
 

@@ -93,8 +93,8 @@ class Item(models.Model):
         ]
         indexes = [
             models.Index(fields=["unit", "state"], name="ledger_unit_state_idx"),
-            # The open items alone, by unit: the roll-up counts them for every unit of the group
-            # (checkins.rollup), reading ~1 entry in 2.5 of the whole (unit, state) index otherwise.
+            # The open items alone, by unit: the group's roll-up counts them for every unit
+            # (checkins.rollup); the (unit, state) index holds the closed ones too, most of the items.
             models.Index(fields=["unit"], name="ledger_open_unit_idx", condition=Q(state__in=OPEN_STATES)),
             models.Index(fields=["owner", "state", "due_at"], name="ledger_owner_state_idx"),
             models.Index(fields=["state", "due_at"], name="ledger_state_due_idx"),
