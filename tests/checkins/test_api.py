@@ -15,6 +15,7 @@ from fangkong.checkins.models import CheckIn, UnitDay
 from fangkong.ledger.models import Item
 from fangkong.org.actions import create_token, revoke_token, token_digest
 from fangkong.org.models import ApiToken
+from tests.checkins import stored_values
 
 
 def _client(user) -> Client:
@@ -66,16 +67,7 @@ def test_the_answer_is_what_ninja_renders_from_its_schema(w):
     new, red = _body(), _body(temperature=38.6)
     answers = [(_post(c, new), 201), (_post(c, new), 200), (_post(c, red), 201)]
     for resp, status in answers:
-        ci = CheckIn.objects.select_related("person").get(pk=resp.json()["id"])
-        stored = {
-            "id": ci.id,
-            "person": ci.person.employee_no,
-            "day": ci.day,
-            "version": ci.version,
-            "card": ci.card,
-            "late": ci.late,
-            "received_at": ci.received_at,
-        }
+        stored = stored_values(resp.json()["id"])
         rendered = json.dumps(CheckinOut.model_validate(stored).model_dump(), cls=NinjaJSONEncoder)
         assert resp.status_code == status
         assert resp.content.decode() == rendered

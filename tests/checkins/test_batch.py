@@ -16,6 +16,7 @@ from fangkong.audit.models import AuditEntry
 from fangkong.checkins.models import CheckIn, UnitDay
 from fangkong.ledger.models import Item
 from fangkong.org.actions import create_token
+from tests.checkins import stored_values
 from tests.factories import person
 
 
@@ -227,19 +228,7 @@ def test_the_batchs_answer_is_what_ninja_renders_from_its_schema(w):
     resp = c.post("/api/v1/checkins/batch", items, content_type="application/json")
     answered = resp.json()
 
-    def checkin(pk):
-        ci = CheckIn.objects.select_related("person").get(pk=pk)
-        return {
-            "id": ci.id,
-            "person": ci.person.employee_no,
-            "day": ci.day,
-            "version": ci.version,
-            "card": ci.card,
-            "late": ci.late,
-            "received_at": ci.received_at,
-        }
-
-    results = [{**r, "checkin": checkin(r["checkin"]["id"]) if r["checkin"] else None} for r in answered]
+    results = [{**r, "checkin": r["checkin"] and stored_values(r["checkin"]["id"])} for r in answered]
     adapter = TypeAdapter(list[BatchResult])
     rendered = json.dumps(adapter.dump_python(adapter.validate_python(results)), cls=NinjaJSONEncoder)
     assert [r["status"] for r in answered] == [201, 200, 409, 404, 422, 422]
