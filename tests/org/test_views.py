@@ -104,6 +104,26 @@ def test_unit_page_has_breadcrumb_children_and_subtree_headcounts(w):
     assert re.search(r'E2</td><td>企业</td>\s*<td class="num">1</td>', page)
 
 
+def test_unit_page_headcounts_count_active_people_of_the_whole_subtree_once(w):
+    """The total counts the people placed on the unit itself too; each child counts its own subtree;
+    people who left count nowhere."""
+    from fangkong.org.models import Person
+    from tests.factories import person
+
+    person(w.e1, "D0001")  # on the enterprise itself, not on a grid
+    person(w.grid1, "D0002")
+    gone = person(w.grid2, "D0003")
+    Person.objects.filter(pk=gone.pk).update(status=Person.Status.LEFT)
+
+    page = html(signed_in(w.group_admin).get("/units/E1/"))
+    assert re.search(r"<dd>4</dd>", page)  # A0001, B0001, D0001, D0002
+    assert re.search(r'E1-G1</td><td>[^<]*</td>\s*<td class="num">2</td>', page)
+    assert re.search(r'E1-G2</td><td>[^<]*</td>\s*<td class="num">1</td>', page)
+    group_page = html(signed_in(w.group_admin).get("/units/G/"))
+    assert re.search(r"<dd>5</dd>", group_page)  # and C0001 in E2
+    assert re.search(r'S1</td><td>[^<]*</td>\s*<td class="num">5</td>', group_page)
+
+
 def test_unit_page_links_only_what_the_user_may_do(w):
     admin_page = html(signed_in(w.enterprise_admin).get("/units/E1/"))
     assert "/units/E1/people/" in admin_page and "/units/E1/import/" in admin_page
