@@ -48,22 +48,26 @@ class LedgerFigures:
     def section(self, ctx: Context) -> Section:
         subtree = Item.objects.filter(unit__path__startswith=ctx.unit.path)
         open_items = _open_at(subtree, ctx)
-        overdue = open_items.filter(due_at__lt=ctx.as_of)
+        overdue = Q(due_at__lt=ctx.as_of)
+        overdue_items = open_items.filter(overdue)
         section = Section()
-        for key, qs in (("open_items", open_items), ("overdue_items", overdue)):
-            total = 0
-            for row in qs.values("unit__path").annotate(n=Count("id")):
-                total += row["n"]
-                child = ctx.child_of(row["unit__path"])
+        section.values = {"open_items": 0, "overdue_items": 0}
+        # Both counts in one pass over the open items (each pass joins them to their units).
+        per_unit = open_items.values("unit__path").annotate(
+            open_items=Count("id"), overdue_items=Count("id", filter=overdue)
+        )
+        for row in per_unit:
+            child = ctx.child_of(row["unit__path"])
+            for key in ("open_items", "overdue_items"):
+                section.values[key] += row[key]
                 if child is not None:
                     values = section.children.setdefault(child, {"open_items": 0, "overdue_items": 0})
-                    values[key] = (values[key] or 0) + row["n"]
-            section.values[key] = total
+                    values[key] += row[key]
         for c in ctx.children:
             section.children.setdefault(c.pk, {"open_items": 0, "overdue_items": 0})
         if ctx.brief:
             return section
-        rows = overdue.select_related("unit", "owner").order_by("due_at", "pk")[:OVERDUE_SHOWN]
+        rows = overdue_items.select_related("unit", "owner").order_by("due_at", "pk")[:OVERDUE_SHOWN]
         for item in rows:
             section.overdue.append(
                 Overdue(
