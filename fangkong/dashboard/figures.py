@@ -9,7 +9,7 @@ are not installed (their query module does not import) are left out.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol
@@ -129,12 +129,13 @@ class Provider(Protocol):
     def series(self, unit: Unit, days: list[date]) -> dict[str, list[Value]]: ...
 
 
-def owners_of(unit: Unit, roles: Any) -> str:
-    """The names of the users answering for the unit (nearest holders of `roles`), comma-separated."""
+def owners_of(units: Iterable[Unit], roles: Any) -> dict[int, str]:
+    """Per unit pk, the names of the users answering for the unit (nearest holders of `roles`),
+    comma-separated: for all the units a section lists, in the same two reads."""
     from fangkong.org import access
 
-    users = access.holders(unit, roles)
-    return ", ".join(u.get_full_name() or u.username for u in users[:3])
+    held = access.holders_many(units, roles)
+    return {pk: ", ".join(u.get_full_name() or u.username for u in users[:3]) for pk, users in held.items()}
 
 
 def show(value: Value, percent: bool = False) -> str:

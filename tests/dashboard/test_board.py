@@ -109,3 +109,23 @@ def test_a_bad_date_is_said_and_today_shown(w):
     page = client.get("/dashboard/units/G/", {"date": "yesterday"})
     assert page.status_code == 200
     assert "yesterday" in page.content.decode()
+
+
+@pytest.mark.django_db
+def test_each_suspended_enterprise_names_its_own_officer(w):
+    """The owners of the listed enterprises are read together: each block still names its own."""
+    from fangkong.controls.operating import set_operating_status
+    from fangkong.org.models import Role
+    from tests.factories import user
+
+    day = populate(w)
+    user("e2_admin", Role.ENTERPRISE_ADMIN, w.e2)
+    for ent in (w.e1, w.e2):
+        set_operating_status("test", ent, status="suspended", effective_from=day, reason="停产检修")
+    client = Client()
+    client.force_login(w.group_admin)
+    html = client.get("/dashboard/units/G/", {"date": day.isoformat()}).content.decode()
+    blocks = html.split('id="blocks"')[1].split("</section>")[0]
+    rows = {c: r for r in blocks.split("<tr>") for c in ("E1", "E2") if f"/controls/units/{c}/" in r}
+    assert "e1_admin" in rows["E1"] and "e2_admin" not in rows["E1"]
+    assert "e2_admin" in rows["E2"] and "e1_admin" not in rows["E2"]

@@ -81,6 +81,7 @@ class CheckinFigures:
             (c for c in ctx.children if (section.children.get(c.pk) or {}).get("missing")),
             key=lambda c: (-(section.children[c.pk]["missing"] or 0), c.code),
         )
+        owners = owners_of(worst[:UNITS_SHOWN], access.ROSTER_ROLES)
         for child in worst[:UNITS_SHOWN]:
             section.blocks.append(
                 Block(
@@ -88,7 +89,7 @@ class CheckinFigures:
                     unit_code=child.code,
                     unit_name=child.name,
                     count=int(section.children[child.pk]["missing"] or 0),
-                    owner=owners_of(child, access.ROSTER_ROLES),
+                    owner=owners[child.pk],
                     late=late,
                     url=_missing_link(child.code, ctx.day.isoformat()),
                 )
@@ -105,11 +106,9 @@ class CheckinFigures:
             .order_by("unit__path", "employee_no")[:PEOPLE_SHOWN]
         )
         runs = _missing_runs(people, ctx.day)
-        owners: dict[int, str] = {}
+        owners = owners_of({p.unit_id: p.unit for p in people}.values(), PERSON_OWNER_ROLES)
         blocks = []
         for p in people:
-            if p.unit_id not in owners:
-                owners[p.unit_id] = owners_of(p.unit, PERSON_OWNER_ROLES)
             first_missing = ctx.day - timedelta(days=runs[p.pk] - 1)
             since = local_time(ctx.unit.timezone, first_missing, CHECKIN_DUE)
             blocks.append(

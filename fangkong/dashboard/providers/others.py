@@ -203,20 +203,20 @@ class ControlFigures:
                 section.children[child.pk] = self._values(mine, status, levels)
         if ctx.brief:
             return section
-        for e in ents:
-            if self._stopped(status, e.pk):
-                row = status[e.pk]
-                since = getattr(row, "effective_from", None)
-                section.blocks.append(
-                    Block(
-                        what=pgettext_lazy("dashboard", "not resumed"),
-                        unit_code=e.code,
-                        unit_name=e.name,
-                        owner=owners_of(e, {Role.ENTERPRISE_ADMIN}),
-                        late=(ctx.day - since) if since else None,
-                        url=_operations_link(e.code, ctx.day.isoformat()),
-                    )
+        stopped = [e for e in ents if self._stopped(status, e.pk)]
+        owners = owners_of(stopped, {Role.ENTERPRISE_ADMIN})
+        for e in stopped:
+            since = getattr(status[e.pk], "effective_from", None)
+            section.blocks.append(
+                Block(
+                    what=pgettext_lazy("dashboard", "not resumed"),
+                    unit_code=e.code,
+                    unit_name=e.name,
+                    owner=owners[e.pk],
+                    late=(ctx.day - since) if since else None,
+                    url=_operations_link(e.code, ctx.day.isoformat()),
                 )
+            )
         return section
 
     def series(self, unit: Unit, days: list[date]) -> dict[str, list[Value]]:
