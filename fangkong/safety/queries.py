@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from django.db.models import Count, Max, Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import Http404, QueryDict
 
 from fangkong.lib.dates import business_day
@@ -127,15 +127,59 @@ def local_today(unit: Unit) -> date:
 def incident_summary(unit: Unit, day: date) -> dict[str, Any]:
     """For `unit`'s subtree, up to local day `day`: incidents and serious ones in the 30 days ending
     that day, and the days since the last serious one (None if there never was one)."""
-    since = day - timedelta(days=29)
-    incidents = Incident.objects.filter(unit__path__startswith=unit.path, occurred_on__lte=day)
-    row = incidents.aggregate(
-        incidents_30d=Count("pk", filter=Q(occurred_on__gte=since)),
-        serious_30d=Count("pk", filter=Q(occurred_on__gte=since, serious=True)),
-        last_serious=Max("occurred_on", filter=Q(serious=True)),
+    return _summary([(on, serious) for _, on, serious in _counted(unit, day, day)], day)
+
+
+def incident_summaries(unit: Unit, children: list[Unit], day: date) -> dict[int, dict[str, Any]]:
+    """`incident_summary` of each of `unit`'s `children` (by pk) on `day`, from one read (a board's
+    rows: a segment has ~90 enterprises)."""
+    by_child: dict[int, list[tuple[date, bool]]] = {c.pk: [] for c in children}
+    paths = [(c.path, c.pk) for c in children]
+    for path, on, serious in _counted(unit, day, day):
+        for prefix, pk in paths:
+            if path.startswith(prefix):
+                by_child[pk].append((on, serious))
+                break
+    return {pk: _summary(rows, day) for pk, rows in by_child.items()}
+
+
+def incident_summary_over(unit: Unit, days: list[date]) -> dict[date, dict[str, Any]]:
+    """`incident_summary` of `unit` for each of `days` (a trend of 30 or 90), from one read."""
+    rows = [(on, serious) for _, on, serious in _counted(unit, min(days), max(days))]
+    return {d: _summary(rows, d) for d in days}
+
+
+def _counted(unit: Unit, first: date, last: date) -> list[tuple[str, date, bool]]:
+    """(unit path, local day, serious) of the incidents of `unit`'s subtree that a summary of a day
+    from `first` to `last` can count: those of the 30 days ending one of them, and every serious one
+    before (the days since the last)."""
+    since = first - timedelta(days=29)
+    return list(
+        Incident.objects.filter(unit__path__startswith=unit.path, occurred_on__lte=last)
+        .filter(Q(occurred_on__gte=since) | Q(serious=True))
+        .values_list("unit__path", "occurred_on", "serious")
     )
-    last = row.pop("last_serious")
-    return {**row, "days_without_serious": (day - last).days if last else None, "last_serious": last}
+
+
+def _summary(rows: list[tuple[date, bool]], day: date) -> dict[str, Any]:
+    """The summary of `day` from (local day, serious) rows; rows after the day do not count."""
+    since = day - timedelta(days=29)
+    incidents = serious_n = 0
+    last: date | None = None
+    for on, serious in rows:
+        if on > day:
+            continue
+        if on >= since:
+            incidents += 1
+            serious_n += serious
+        if serious and (last is None or on > last):
+            last = on
+    return {
+        "incidents_30d": incidents,
+        "serious_30d": serious_n,
+        "days_without_serious": (day - last).days if last else None,
+        "last_serious": last,
+    }
 
 
 def monthly(unit: Unit, year: int, month: int) -> dict[str, int]:

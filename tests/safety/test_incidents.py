@@ -269,3 +269,31 @@ def test_summary_days_without_a_serious_incident_and_monthly_counts(w, frozen):
     client.force_login(w.segment_admin)
     page = client.get(reverse("safety_summary"), {"unit": "E1", "month": "2026-03"}).content.decode()
     assert 'id="days-without-serious"' in page
+
+
+@pytest.mark.django_db
+def test_summaries_of_children_and_of_many_days_equal_each_days_summary(w, frozen, django_assert_num_queries):
+    """The board's rows (every child in one read) and its trend (every day in one read) give what
+    `incident_summary` gives for that child or day: recent incidents, serious ones long before, and
+    incidents after the day asked."""
+    from datetime import date
+
+    e3 = unit("E3", Unit.Kind.ENTERPRISE, w.segment)
+    admin = w.group_admin
+    _at(frozen, admin, w.grid1, IncidentKind.INJURY_SERIOUS, "2025-11-01T10:00")  # "days since" only
+    _at(frozen, admin, w.grid1, IncidentKind.INJURY_MINOR, "2026-02-25T10:00")
+    _at(frozen, admin, w.e2, IncidentKind.INJURY_SERIOUS, "2026-03-01T10:00")
+    _at(frozen, admin, w.e2, IncidentKind.FIRE, "2026-03-10T23:30")
+    _at(frozen, admin, w.e1, IncidentKind.ENV_IV, "2026-03-20T08:00")
+    _at(frozen, admin, e3, IncidentKind.INJURY_MINOR, "2026-04-02T10:00")  # after every day asked
+    days = [date(2026, 2, 20) + timedelta(days=n) for n in range(40)]
+    children = [w.e1, w.e2, e3]
+    with django_assert_num_queries(1):
+        rows = queries.incident_summaries(w.segment, children, date(2026, 3, 20))
+    assert rows == {c.pk: queries.incident_summary(c, date(2026, 3, 20)) for c in children}
+    assert rows[w.e2.pk]["days_without_serious"] == 19 and rows[e3.pk]["incidents_30d"] == 0
+    with django_assert_num_queries(1):
+        over = queries.incident_summary_over(w.segment, days)
+    assert over == {d: queries.incident_summary(w.segment, d) for d in days}
+    assert over[date(2026, 2, 20)]["days_without_serious"] == 111  # since 2025-11-01, in grid 1
+    assert over[date(2026, 3, 20)]["incidents_30d"] == 4

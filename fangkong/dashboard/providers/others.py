@@ -262,25 +262,25 @@ class SafetyFigures:
         ),
     )
 
-    def _fn(self) -> Any:
-        return _function("fangkong.safety.queries", "incident_summary")
+    def _fn(self, name: str = "incident_summary") -> Any:
+        return _function("fangkong.safety.queries", name)
 
     def available(self) -> bool:
         return self._fn() is not None
 
-    def _values(self, unit: Unit, day: date) -> dict[str, Value]:
-        s = self._fn()(unit, day)
-        return {f.key: _get(s, f.key) for f in self.figures}
+    def _values(self, summary: dict[str, Any]) -> dict[str, Value]:
+        return {f.key: _get(summary, f.key) for f in self.figures}
 
     def section(self, ctx: Context) -> Section:
-        section = Section(values=self._values(ctx.unit, ctx.day))
+        section = Section(values=self._values(self._fn()(ctx.unit, ctx.day)))
+        children = self._fn("incident_summaries")(ctx.unit, ctx.children, ctx.day)  # one read for all
         for child in ctx.children:
-            section.children[child.pk] = self._values(child, ctx.day)
+            section.children[child.pk] = self._values(children[child.pk])
         return section
 
     def series(self, unit: Unit, days: list[date]) -> dict[str, list[Value]]:
         out: dict[str, list[Value]] = {f.key: [] for f in self.figures}
-        for d in days:
-            for k, v in self._values(unit, d).items():
+        for summary in self._fn("incident_summary_over")(unit, days).values():
+            for k, v in self._values(summary).items():
                 out[k].append(v)
         return out
