@@ -131,16 +131,18 @@ def incident_summary(unit: Unit, day: date) -> dict[str, Any]:
 
 
 def incident_summaries(unit: Unit, children: list[Unit], day: date) -> dict[int, dict[str, Any]]:
-    """`incident_summary` of each of `unit`'s `children` (by pk) on `day`, from one read (a board's
-    rows: a segment has ~90 enterprises)."""
-    by_child: dict[int, list[tuple[date, bool]]] = {c.pk: [] for c in children}
+    """`incident_summary` of `unit` and of each of its `children` (by pk) on `day`, from one read (a
+    board and its rows: a segment has ~90 enterprises)."""
+    rows = _counted(unit, day, day)
+    by_unit: dict[int, list[tuple[date, bool]]] = {c.pk: [] for c in children}
+    by_unit[unit.pk] = [(on, serious) for _, on, serious in rows]
     paths = [(c.path, c.pk) for c in children]
-    for path, on, serious in _counted(unit, day, day):
+    for path, on, serious in rows:
         for prefix, pk in paths:
             if path.startswith(prefix):
-                by_child[pk].append((on, serious))
+                by_unit[pk].append((on, serious))
                 break
-    return {pk: _summary(rows, day) for pk, rows in by_child.items()}
+    return {pk: _summary(found, day) for pk, found in by_unit.items()}
 
 
 def incident_summary_over(unit: Unit, days: list[date]) -> dict[date, dict[str, Any]]:

@@ -290,7 +290,10 @@ def test_summaries_of_children_and_of_many_days_equal_each_days_summary(w, froze
     children = [w.e1, w.e2, e3]
     with django_assert_num_queries(1):
         rows = queries.incident_summaries(w.segment, children, date(2026, 3, 20))
-    assert rows == {c.pk: queries.incident_summary(c, date(2026, 3, 20)) for c in children}
+    assert rows == {
+        w.segment.pk: queries.incident_summary(w.segment, date(2026, 3, 20)),
+        **{c.pk: queries.incident_summary(c, date(2026, 3, 20)) for c in children},
+    }
     assert rows[w.e2.pk]["days_without_serious"] == 19 and rows[e3.pk]["incidents_30d"] == 0
     with django_assert_num_queries(1):
         over = queries.incident_summary_over(w.segment, days)

@@ -272,10 +272,10 @@ class SafetyFigures:
         return {f.key: _get(summary, f.key) for f in self.figures}
 
     def section(self, ctx: Context) -> Section:
-        section = Section(values=self._values(self._fn()(ctx.unit, ctx.day)))
-        children = self._fn("incident_summaries")(ctx.unit, ctx.children, ctx.day)  # one read for all
+        summaries = self._fn("incident_summaries")(ctx.unit, ctx.children, ctx.day)  # one read for all
+        section = Section(values=self._values(summaries[ctx.unit.pk]))
         for child in ctx.children:
-            section.children[child.pk] = self._values(children[child.pk])
+            section.children[child.pk] = self._values(summaries[child.pk])
         return section
 
     def series(self, unit: Unit, days: list[date]) -> dict[str, list[Value]]:
