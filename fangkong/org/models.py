@@ -168,7 +168,11 @@ class Membership(models.Model):
 
     class Meta:
         ordering = ["person_id", "start"]
-        indexes = [models.Index(fields=["unit", "start"], name="membership_unit_start_idx")]
+        indexes = [
+            models.Index(fields=["unit", "start"], name="membership_unit_start_idx"),
+            # Placements closed after a day: who has moved since (checkins.rollup.first_missing).
+            models.Index(fields=["end"], condition=Q(end__isnull=False), name="membership_closed_end_idx"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(end__isnull=True) | Q(end__gt=models.F("start")),

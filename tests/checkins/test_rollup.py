@@ -1,4 +1,5 @@
-"""The roll-up of a root, which is read without a test on the path (checkins.rollup._figures_sql)."""
+"""The roll-up of a root, which is read without a test on the path (checkins.rollup._figures_sql), and
+the first missing people of a board, which are read without the rest (checkins.rollup.first_missing)."""
 
 import uuid
 from datetime import UTC, date, datetime, timedelta
@@ -7,8 +8,9 @@ from decimal import Decimal
 import pytest
 
 from fangkong.checkins.actions import CheckinData, people_for_checkin, submit_checkin
-from fangkong.checkins.rollup import rollup
+from fangkong.checkins.rollup import MISSING_ORDER, first_missing, missing_people, rollup
 from fangkong.ledger.models import OPEN_STATES, Item
+from fangkong.org.actions import transfer_person
 from fangkong.org.models import Unit
 from tests.factories import person, unit
 
@@ -53,3 +55,40 @@ def test_a_roots_rollup_counts_its_own_tree_only():
         assert {k: v for k, v in child.items() if k != "code"} == {
             k: v for k, v in figures.items() if k not in ("code", "date", "children")
         }
+
+
+@pytest.mark.django_db
+def test_the_first_missing_people_are_the_lists_first_whoever_moved_since():
+    """A board lists the first missing people of its enterprise, read unit by unit until it has
+    enough. People who moved since the day are listed by their unit now, as the full list has them:
+    one who moved out to an enterprise whose path sorts first comes first; one who moved in after
+    the day is not listed; one who moved between two grids is listed under the new grid."""
+    root = unit("G", Unit.Kind.GROUP)
+    seg = unit("S", Unit.Kind.SEGMENT, root)
+    first = unit("E1", Unit.Kind.ENTERPRISE, seg)  # made first: its path sorts before E2's
+    ent = unit("E2", Unit.Kind.ENTERPRISE, seg)
+    grids = [unit(f"E2-{i}", Unit.Kind.GRID, ent) for i in range(1, 6)]
+    staff = {u.code: [person(u, f"{u.code}-{i}", joined=date(2026, 2, 1)) for i in range(3)] for u in grids}
+    for p in [staff["E2-1"][0], staff["E2-4"][1], *staff["E2-5"]]:
+        _check_in(p, "36.5")
+    leaver = transfer_person("test", staff["E2-5"][0], first, DAY + timedelta(days=1))
+    transfer_person("test", staff["E2-3"][2], grids[0], DAY + timedelta(days=1))  # between grids
+    newcomer = person(first, "E1-new", joined=date(2026, 2, 1))
+    transfer_person("test", newcomer, grids[1], DAY + timedelta(days=1))
+
+    full = list(missing_people(ent, DAY).select_related("unit").order_by(*MISSING_ORDER))
+    listed = [p.employee_no for p in full]
+    assert listed[:4] == ["E2-1-1", "E2-1-2", "E2-3-2", "E2-2-0"]  # the mover under E2-1, now
+    assert "E1-new" not in listed and leaver.employee_no not in listed  # checked in before leaving
+    assert len(listed) == 10
+    for n in (0, 1, 2, 4, 5, 10, 20):
+        got = first_missing(ent, DAY, n)
+        assert [p.employee_no for p in got] == listed[:n]
+        assert [p.unit.code for p in got] == [p.unit.code for p in full[:n]]
+
+    # The one who moved out had not checked in: listed first, under the enterprise they are in now.
+    gone = transfer_person("test", staff["E2-2"][0], first, DAY + timedelta(days=2))
+    got = [(p.employee_no, p.unit.code) for p in first_missing(ent, DAY, 3)]
+    assert got == [(gone.employee_no, "E1"), ("E2-1-1", "E2-1"), ("E2-1-2", "E2-1")]
+    full = missing_people(ent, DAY).select_related("unit").order_by(*MISSING_ORDER)[:3]
+    assert got == [(p.employee_no, p.unit.code) for p in full]

@@ -100,11 +100,7 @@ class CheckinFigures:
 
     def _people(self, ctx: Context, missing: int) -> list[Block]:
         """The people missing the day's check-in (first ones), with who follows them and since when."""
-        people = list(
-            rollup.missing_people(ctx.unit, ctx.day)
-            .select_related("unit")
-            .order_by("unit__path", "employee_no")[:PEOPLE_SHOWN]
-        )
+        people = rollup.first_missing(ctx.unit, ctx.day, PEOPLE_SHOWN)
         runs = _missing_runs(people, ctx.day)
         owners = owners_of({p.unit_id: p.unit for p in people}.values(), PERSON_OWNER_ROLES)
         blocks = []
