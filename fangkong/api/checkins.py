@@ -357,12 +357,10 @@ def unit_rollup(request: HttpRequest, code: str, q: Query[DayQuery]):
 def unit_missing(request: HttpRequest, code: str, q: Query[DayPageQuery]):
     unit = access.unit_for_user(request.user, code, access.ROSTER_ROLES)
     day = q.date or business_day(unit.timezone)
-    people = rollup.missing_people(unit, day).order_by(*rollup.MISSING_ORDER)
-    rows = people.values("employee_no", "name", "unit__code")[(q.page - 1) * PAGE_SIZE : q.page * PAGE_SIZE]
+    people = rollup.MissingList(unit, day)
+    rows = people[(q.page - 1) * PAGE_SIZE : q.page * PAGE_SIZE]
     return {
-        "items": [
-            {"employee_no": r["employee_no"], "name": r["name"], "unit": r["unit__code"]} for r in rows
-        ],
+        "items": [{"employee_no": p.employee_no, "name": p.name, "unit": p.unit.code} for p in rows],
         "count": people.count(),
         "date": day,
     }

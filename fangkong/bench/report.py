@@ -151,6 +151,7 @@ def render_table(r: dict[str, Any]) -> str:
         ("operations", "operations /units/G/operations (API)"),
         ("unit_page", "unit page /units/G/"),
         ("board", "dashboard /dashboard/units/G/"),
+        ("board_enterprise", "dashboard of the largest enterprise"),
         ("trends", "30-day trends (JSON)"),
         ("bulletin_pdf", "daily bulletin PDF"),
     ):

@@ -8,10 +8,11 @@ reports while exempt counts as reported). missing = expected - checked_in - exem
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from datetime import date
 from functools import cache
+from typing import overload
 
 from django.db import connection, transaction
 from django.db.models import Count, Exists, OuterRef, QuerySet
@@ -270,6 +271,43 @@ def first_missing(unit: Unit, day: date, n: int) -> list[Person]:
     moved = Person.objects.filter(pk__in=closed.values("person_id")).exclude(unit__in=subtree.values("pk"))
     found += _unreported(moved, day).values_list("pk", flat=True)
     return list(Person.objects.filter(pk__in=found).select_related("unit").order_by(*MISSING_ORDER)[:n])
+
+
+class MissingList:
+    """`missing_people(unit, day)` in MISSING_ORDER, paged (a Paginator's object list, the API's
+    pages). Its count is the roll-up's missing figure, from the day's counters: the property test
+    holds it equal to the people listed (tests/checkins/test_rollup_property.py). Pages ending
+    within the first FIRST are read by `first_missing`, deeper ones by the full query. For an
+    enterprise of 76 000 people the full query and its count took 0.8-0.9 s a page."""
+
+    FIRST = 1000
+
+    def __init__(self, unit: Unit, day: date) -> None:
+        self.unit, self.day = unit, day
+        self._count: int | None = None
+
+    def count(self) -> int:
+        if self._count is None:
+            self._count = rollup(self.unit, self.day)["missing"]
+        return self._count
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __iter__(self) -> Iterator[Person]:
+        return iter(self[0:None])
+
+    @overload
+    def __getitem__(self, key: int) -> Person: ...
+    @overload
+    def __getitem__(self, key: slice) -> list[Person]: ...
+    def __getitem__(self, key: int | slice) -> Person | list[Person]:
+        if isinstance(key, int):
+            return self[key : key + 1][0]
+        start, stop = key.start or 0, key.stop
+        if stop is not None and stop <= self.FIRST:
+            return first_missing(self.unit, self.day, stop)[start:]
+        return list(missing_people(self.unit, self.day).select_related("unit").order_by(*MISSING_ORDER)[key])
 
 
 def cards(unit: Unit, day: date, colours: list[str]) -> QuerySet[CheckIn]:

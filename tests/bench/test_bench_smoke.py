@@ -65,7 +65,7 @@ def test_bench_smoke(tmp_path):
         assert r["rollup_under_load"][key]["p50_ms"] > 0
     assert r["rollup_under_load"]["errors"] == 0
     assert r["missing"]["p50_ms"] > 0 and r["missing"]["errors"] == 0
-    for key in ("unit_page", "board", "trends", "bulletin_pdf"):
+    for key in ("unit_page", "board", "board_enterprise", "trends", "bulletin_pdf"):
         assert r[key]["p50_ms"] > 0, key
     for key in ("large", "small"):
         export = r["export"][key]

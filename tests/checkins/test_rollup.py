@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from fangkong.checkins.actions import CheckinData, people_for_checkin, submit_checkin
-from fangkong.checkins.rollup import MISSING_ORDER, first_missing, missing_people, rollup
+from fangkong.checkins.rollup import MISSING_ORDER, MissingList, first_missing, missing_people, rollup
 from fangkong.ledger.models import OPEN_STATES, Item
 from fangkong.org.actions import transfer_person
 from fangkong.org.models import Unit
@@ -92,3 +92,22 @@ def test_the_first_missing_people_are_the_lists_first_whoever_moved_since():
     assert got == [(gone.employee_no, "E1"), ("E2-1-1", "E2-1"), ("E2-1-2", "E2-1")]
     full = missing_people(ent, DAY).select_related("unit").order_by(*MISSING_ORDER)[:3]
     assert got == [(p.employee_no, p.unit.code) for p in full]
+
+
+@pytest.mark.django_db
+def test_a_paged_missing_list_is_the_full_list_in_pages_with_the_days_figure_as_its_count(monkeypatch):
+    """The missing list's pages (the API's, the list page's): first pages by `first_missing`,
+    deeper ones by the full query, each the full list's slice; the count is the roll-up's figure."""
+    root = unit("G", Unit.Kind.GROUP)
+    ent = unit("E", Unit.Kind.ENTERPRISE, unit("S", Unit.Kind.SEGMENT, root))
+    grids = [ent, *(unit(f"E-{i}", Unit.Kind.GRID, ent) for i in range(1, 4))]
+    staff = [person(grids[i % 4], f"P{i:02d}", joined=date(2026, 2, 1)) for i in range(12)]
+    for p in staff[::3]:
+        _check_in(p, "36.5")
+    full = [p.employee_no for p in missing_people(ent, DAY).order_by(*MISSING_ORDER)]
+    assert len(full) == 8
+    monkeypatch.setattr(MissingList, "FIRST", 4)  # pages 1-2 read apart, 3-4 by the full query
+    missing = MissingList(ent, DAY)
+    pages = [[p.employee_no for p in missing[i : i + 2]] for i in range(0, 10, 2)]
+    assert pages == [full[0:2], full[2:4], full[4:6], full[6:8], []]
+    assert missing.count() == len(missing) == 8 == rollup(ent, DAY)["missing"]

@@ -129,6 +129,8 @@ class RollupProperty(TestCase):
                 got = rollup(u, day)
                 want = _direct(u, day)
                 assert {k: got[k] for k in want} == want, (u.code, day, ops)
+                # the missing lists' count (rollup.MissingList) is the figure: it must be the list's
+                assert missing_people(u, day).count() == got["missing"], (u.code, day, ops)
                 if u in (self.ent, self.grids[1]):  # E-1 has a grid below it, and people leave it
                     # a board's first missing people are the full list's first (transfers, leavers)
                     first = missing_people(u, day).order_by(*MISSING_ORDER)[:3]

@@ -108,7 +108,10 @@ def _missing(unit: Unit, f: Filters) -> QuerySet[Person]:
 def missing(request: HttpRequest, code: str) -> HttpResponse:
     unit = access.unit_for_user(request.user, code, access.ROSTER_ROLES)
     f = _filters(request, unit, access.ROSTER_ROLES)
-    page = Paginator(_missing(unit, f), PAGE_SIZE).get_page(request.GET.get("page"))
+    people: rollup.MissingList | list[Person] = []
+    if f.target is not None:
+        people = rollup.MissingList(f.target, f.day)
+    page = Paginator(people, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "checkins/missing.html",

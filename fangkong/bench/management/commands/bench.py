@@ -349,6 +349,8 @@ class Bench:
         pages = {
             "unit_page": f"/units/{group}/",
             "board": f"/dashboard/units/{group}/",
+            # the largest enterprise's board lists its first missing people (rollup.first_missing)
+            "board_enterprise": f"/dashboard/units/{u['enterprise']['code']}/",
             "trends": f"/dashboard/units/{group}/trends.json",
             "bulletin_pdf": f"/dashboard/units/{group}/bulletin.pdf?date={day}",
         }
