@@ -244,6 +244,9 @@ def _unreported(people: QuerySet[Person], day: date) -> QuerySet[Person]:
 
 
 MISSING_ORDER = ("unit__path", "employee_no")  # the missing lists' order: by unit, then number
+# first_missing reads a subtree of up to WALK_FROM units at once (E0299, 11 units and 1 996 people:
+# 9 ms, against 19 ms walked); a larger one in runs of FIRST_RUN, 2 x FIRST_RUN, ... units.
+WALK_FROM, FIRST_RUN = 16, 4
 
 
 def first_missing(unit: Unit, day: date, n: int) -> list[Person]:
@@ -251,17 +254,20 @@ def first_missing(unit: Unit, day: date, n: int) -> list[Person]:
     board lists. Read without the rest: an enterprise of 76 000 people took 0.4-1 s to find and
     sort all of its missing people before the first 20 (docs/performance.md, session 15).
 
-    People are walked unit by unit in path order, in runs of 1, 2, 4, ... units, until `n` are
-    found; each run reads the people now on its units. Those placed in the subtree that day who
-    have moved out of it since sort by their unit now, wherever that is: their placements there
-    are closed after the day, a few rows, read apart and sorted in with the walk's."""
+    A subtree of more than WALK_FROM units is walked in path order, in runs of FIRST_RUN, twice
+    as many, ... units, until `n` are found; each run reads the people now on its units. Those
+    placed in the subtree that day who have moved out of it since sort by their unit now, wherever
+    that is: their placements there are closed after the day, a few rows, read apart and sorted in
+    with the walk's."""
     if n <= 0:
         return []
     subtree = unit.subtree()
     placed = placements_on(subtree, day).filter(person_id=OuterRef("pk"))
     units = list(subtree.order_by("path").values_list("pk", flat=True))
+    if len(units) <= WALK_FROM:
+        return list(missing_people(unit, day).select_related("unit").order_by(*MISSING_ORDER)[:n])
     found: list[int] = []
-    start, size = 0, 1
+    start, size = 0, FIRST_RUN
     while start < len(units) and len(found) < n:
         run = _unreported(Person.objects.filter(unit_id__in=units[start : start + size]), day)
         run = run.filter(Exists(placed)).order_by(*MISSING_ORDER)

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 
+from fangkong.checkins import rollup as rollup_module
 from fangkong.checkins.actions import CheckinData, people_for_checkin, submit_checkin
 from fangkong.checkins.rollup import MISSING_ORDER, MissingList, first_missing, missing_people, rollup
 from fangkong.ledger.models import OPEN_STATES, Item
@@ -58,11 +59,14 @@ def test_a_roots_rollup_counts_its_own_tree_only():
 
 
 @pytest.mark.django_db
-def test_the_first_missing_people_are_the_lists_first_whoever_moved_since():
+@pytest.mark.parametrize("walk_from", [0, 16], ids=["walked", "read-at-once"])
+def test_the_first_missing_people_are_the_lists_first_whoever_moved_since(monkeypatch, walk_from):
     """A board lists the first missing people of its enterprise, read unit by unit until it has
     enough. People who moved since the day are listed by their unit now, as the full list has them:
     one who moved out to an enterprise whose path sorts first comes first; one who moved in after
     the day is not listed; one who moved between two grids is listed under the new grid."""
+    monkeypatch.setattr(rollup_module, "WALK_FROM", walk_from)  # this tree's 6 units: walked or not
+    monkeypatch.setattr(rollup_module, "FIRST_RUN", 1)  # runs of 1, 2, 4 units
     root = unit("G", Unit.Kind.GROUP)
     seg = unit("S", Unit.Kind.SEGMENT, root)
     first = unit("E1", Unit.Kind.ENTERPRISE, seg)  # made first: its path sorts before E2's
@@ -107,6 +111,7 @@ def test_a_paged_missing_list_is_the_full_list_in_pages_with_the_days_figure_as_
     full = [p.employee_no for p in missing_people(ent, DAY).order_by(*MISSING_ORDER)]
     assert len(full) == 8
     monkeypatch.setattr(MissingList, "FIRST", 4)  # pages 1-2 read apart, 3-4 by the full query
+    monkeypatch.setattr(rollup_module, "WALK_FROM", 0)  # and walked
     missing = MissingList(ent, DAY)
     pages = [[p.employee_no for p in missing[i : i + 2]] for i in range(0, 10, 2)]
     assert pages == [full[0:2], full[2:4], full[4:6], full[6:8], []]
