@@ -225,6 +225,14 @@ def _preferred(key: str) -> int:
     return (last.chain if last is not None else chain_for(key)) % max(1, settings.AUDIT_CHAINS)
 
 
+def hold(key: str) -> None:
+    """Take a chain for this transaction's audit rows now, unless it holds one (`record` takes one
+    with its first row): a row appended within another statement (`append_ctes`) then goes to the
+    chain this transaction holds, and cannot find every chain held by others."""
+    if _held() is None:
+        _keep(*_take(_preferred(key)))
+
+
 def record(
     actor: Any,
     action: str,

@@ -11,15 +11,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from functools import cache
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from fangkong.audit.actions import Row, actor_name, record, record_many
+from fangkong.audit.actions import Row, actor_name, appended, hold, record, record_many
+from fangkong.audit.actions import append_ctes as audit_append
 from fangkong.org.actions import ActionError
 from fangkong.org.models import Person, Unit
+from fangkong.org.rawsql import column, insert_select, table
 from fangkong.privacy.actions import log_access
 
 from .models import OPEN_STATES, CloseReason, Event, Item, Kind, State
@@ -214,6 +217,64 @@ def open_opening(actor: Any, o: Opening) -> tuple[Item, bool]:
         owner=o.owner,
         person=o.person,
         detail=o.detail,
+    )
+
+
+def open_at_once(actor: Any, o: Opening) -> bool | None:
+    """`open_opening`'s writes in one statement, inside the caller's transaction (PostgreSQL): the
+    item unless one of its key is open (the unique index of open items leaves it out: ON CONFLICT DO
+    NOTHING), and its `opened` event and audit row only if it went in. The owner is looked up
+    first, also when an item of the key is open. A red card's item (ledger.hooks): `open_item` took
+    ten statements, two of them savepoints (docs/performance.md, session 15). True: opened; False:
+    an item of the key was open; None: nothing written, not on this database or outside a
+    transaction (call `open_opening`)."""
+    if connection.vendor != "postgresql" or not connection.in_atomic_block:
+        return None
+    owner = o.owner() if callable(o.owner) else o.owner
+    now = timezone.now()
+    item = Item(
+        kind=o.kind,
+        key=o.key,
+        unit=o.unit,
+        enterprise_id=o.unit.enterprise_id,
+        person=o.person,
+        title=o.title,
+        detail=o.detail or {},
+        owner=owner,
+        due_at=o.due_at,
+        opened_at=now,
+    )
+    who = owner.username if owner else None
+    enterprise = o.unit.enterprise
+    code = enterprise.code if enterprise else o.unit.code
+    detail = {"kind": item.kind, "owner": who}
+    append = audit_append(
+        actor, "ledger.open", "ledger_item", item.uid, unit_code=code, detail=detail, after="opened"
+    )
+    if append is None:
+        return None
+    hold(code)
+    insert_sql, insert_params = insert_select(item, "TRUE", [], "id", skip_conflicts=True)
+    data = _EVENT_DATA.get_db_prep_save(_kept({"owner": who, "due_at": o.due_at.isoformat()}), connection)
+    params = [*insert_params, Event.Type.OPENED, now, actor_name(actor), data, *append.params]
+    with connection.cursor() as cursor:
+        cursor.execute(_open_sql(insert_sql, append.sql, append.columns), params)
+        row = cursor.fetchone()
+    appended(row[1:])
+    return row[0] == 1
+
+
+_EVENT_DATA = Event._meta.get_field("data")
+
+
+@cache
+def _open_sql(insert_sql: str, audit_ctes: str, audit_columns: str) -> str:
+    columns = ", ".join(column(Event, n) for n in ("item_id", "type", "at", "actor", "data"))
+    return (
+        f"WITH opened AS ({insert_sql}), "  # noqa: S608 - names from the models, never input
+        f"opened_event AS (INSERT INTO {table(Event)} ({columns}) "
+        "SELECT id, %s::varchar, %s::timestamptz, %s::varchar, %s::jsonb FROM opened), "
+        f"{audit_ctes} SELECT (SELECT count(*) FROM opened), {audit_columns}"
     )
 
 
