@@ -262,10 +262,10 @@ def first_missing(unit: Unit, day: date, n: int) -> list[Person]:
     if n <= 0:
         return []
     subtree = unit.subtree()
-    placed = placements_on(subtree, day).filter(person_id=OuterRef("pk"))
     units = list(subtree.order_by("path").values_list("pk", flat=True))
     if len(units) <= WALK_FROM:
         return list(missing_people(unit, day).select_related("unit").order_by(*MISSING_ORDER)[:n])
+    placed = placements_on(subtree, day).filter(person_id=OuterRef("pk"))
     found: list[int] = []
     start, size = 0, FIRST_RUN
     while start < len(units) and len(found) < n:

@@ -248,12 +248,12 @@ def open_at_once(actor: Any, o: Opening) -> bool | None:
     enterprise = o.unit.enterprise
     code = enterprise.code if enterprise else o.unit.code
     detail = {"kind": item.kind, "owner": who}
+    hold(code)  # first: the statement's row then prefers the chain held (append_ctes)
     append = audit_append(
         actor, "ledger.open", "ledger_item", item.uid, unit_code=code, detail=detail, after="opened"
     )
     if append is None:
         return None
-    hold(code)
     insert_sql, insert_params = insert_select(item, "TRUE", [], "id", skip_conflicts=True)
     data = _EVENT_DATA.get_db_prep_save(_kept({"owner": who, "due_at": o.due_at.isoformat()}), connection)
     params = [*insert_params, Event.Type.OPENED, now, actor_name(actor), data, *append.params]
