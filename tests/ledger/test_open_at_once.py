@@ -3,6 +3,7 @@ writes, on the chain the check-in's transaction holds, and nothing when an item 
 
 import uuid
 from dataclasses import replace
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -16,6 +17,7 @@ from fangkong.checkins.models import Source
 from fangkong.ledger import actions
 from fangkong.ledger.hooks import default_owner
 from fangkong.ledger.models import Event, Item, Kind
+from fangkong.org.actions import revoke_role
 from fangkong.org.models import Role, RoleGrant
 
 from .helpers import red_checkin
@@ -32,7 +34,7 @@ def _opening(person, unit) -> actions.Opening:
         unit=unit,
         person=person,
         title=f"{person.name} ({person.employee_no}): red card",
-        due_at=timezone.now() + timezone.timedelta(hours=24),
+        due_at=timezone.now() + timedelta(hours=24),
         owner=lambda: default_owner(unit),
         detail={"temperature": "38.6", "symptoms": ["cough"]},
     )
@@ -85,7 +87,8 @@ def test_its_rows_are_open_items_and_the_chain_stays_whole(w):
 def test_a_red_checkin_opens_its_item_at_once_and_an_amendment_does_not(w):
     """Through a check-in (the path it serves), proxied (its transaction holds a chain already)
     and self-reported (it takes one): one item each, owned as `default_owner` says, chains whole."""
-    RoleGrant.objects.filter(role=Role.GRID_LEADER).delete()  # the enterprise's officer follows both
+    for grant in RoleGrant.objects.filter(role=Role.GRID_LEADER):  # the enterprise's officer follows both
+        revoke_role("test", grant)
     data = CheckinData(id=uuid.uuid4(), temperature=Decimal("38.6"))
     submit_checkin(w.tracker, w.alice, data, source=Source.PROXY)  # audited: holds a chain
     red_checkin(w.bob)
