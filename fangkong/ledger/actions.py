@@ -172,37 +172,35 @@ def insert_opened(actor: Any, openings: list[Opening], *, batch_size: int | None
     written set-based inside the caller's transaction: `open_item`'s rows but its audit row, which
     the caller writes (one per item, or one summarising row for a bulk change)."""
     now = timezone.now()
-    items = [
-        Item(
-            kind=o.kind,
-            key=o.key,
-            unit=o.unit,
-            enterprise_id=o.unit.enterprise_id,
-            person=o.person,
-            title=o.title[:200],
-            detail=o.detail or {},
-            owner=o.owner,
-            due_at=o.due_at,
-            opened_at=now,
-        )
-        for o in openings
-    ]
+    items = [_new_item(o, now) for o in openings]
     Item.objects.bulk_create(items, batch_size=batch_size)
     who = actor_name(actor)
     events = [
-        Event(
-            item=item,
-            type=Event.Type.OPENED,
-            at=now,
-            actor=who,
-            data=_kept(
-                {"owner": item.owner.username if item.owner else None, "due_at": item.due_at.isoformat()}
-            ),
-        )
-        for item in items
+        Event(item=item, type=Event.Type.OPENED, at=now, actor=who, data=_opened_data(item)) for item in items
     ]
     Event.objects.bulk_create(events, batch_size=batch_size)
     return items
+
+
+def _new_item(o: Opening, now: datetime) -> Item:
+    """The item of an opening (not saved), its owner as given (a user or None)."""
+    return Item(
+        kind=o.kind,
+        key=o.key,
+        unit=o.unit,
+        enterprise_id=o.unit.enterprise_id,
+        person=o.person,
+        title=o.title[:200],
+        detail=o.detail or {},
+        owner=o.owner,
+        due_at=o.due_at,
+        opened_at=now,
+    )
+
+
+def _opened_data(item: Item) -> dict[str, Any]:
+    """What an item's `opened` event records."""
+    return _kept({"owner": item.owner.username if item.owner else None, "due_at": item.due_at.isoformat()})
 
 
 def open_opening(actor: Any, o: Opening) -> tuple[Item, bool]:
@@ -232,18 +230,7 @@ def open_at_once(actor: Any, o: Opening) -> bool | None:
         return None
     owner = o.owner() if callable(o.owner) else o.owner
     now = timezone.now()
-    item = Item(
-        kind=o.kind,
-        key=o.key,
-        unit=o.unit,
-        enterprise_id=o.unit.enterprise_id,
-        person=o.person,
-        title=o.title,
-        detail=o.detail or {},
-        owner=owner,
-        due_at=o.due_at,
-        opened_at=now,
-    )
+    item = _new_item(replace(o, owner=owner), now)
     who = owner.username if owner else None
     enterprise = o.unit.enterprise
     code = enterprise.code if enterprise else o.unit.code
@@ -255,7 +242,7 @@ def open_at_once(actor: Any, o: Opening) -> bool | None:
     if append is None:
         return None
     insert_sql, insert_params = insert_select(item, "TRUE", [], "id", skip_conflicts=True)
-    data = _EVENT_DATA.get_db_prep_save(_kept({"owner": who, "due_at": o.due_at.isoformat()}), connection)
+    data = _EVENT_DATA.get_db_prep_save(_opened_data(item), connection)
     params = [*insert_params, Event.Type.OPENED, now, actor_name(actor), data, *append.params]
     with connection.cursor() as cursor:
         cursor.execute(_open_sql(insert_sql, append.sql, append.columns), params)

@@ -99,7 +99,7 @@ def _missing(unit: Unit, f: Filters) -> QuerySet[Person]:
     """The same people, in the same order, as GET /api/v1/units/{code}/missing."""
     if f.target is None:
         return Person.objects.none()
-    return rollup.missing_people(f.target, f.day).select_related("unit").order_by(*rollup.MISSING_ORDER)
+    return rollup.missing_list(f.target, f.day)
 
 
 @require_GET
