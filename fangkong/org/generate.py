@@ -14,6 +14,7 @@ from __future__ import annotations
 import itertools
 import random
 import time
+import uuid
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -88,6 +89,11 @@ adding a module never changes another module's data). It writes `days` days of h
 `insert_rows`) and returns counts by table for the summary, e.g. {"checkins_checkin": 30_000_000}."""
 
 
+def seeded_uuid(rng: random.Random) -> uuid.UUID:
+    """A version-4 UUID drawn from `rng`: a generator's rows keep their ids for a seed (uuid4 would not)."""
+    return uuid.UUID(int=rng.getrandbits(128), version=4)
+
+
 def register_history(fn: HistoryGenerator) -> HistoryGenerator:
     """Decorator form of HISTORY_GENERATORS.append (idempotent)."""
     if fn not in HISTORY_GENERATORS:
@@ -95,12 +101,22 @@ def register_history(fn: HistoryGenerator) -> HistoryGenerator:
     return fn
 
 
-RESET_KEEP = {"audit.auditentry", "audit.chainhead", "privacy.accessrecord", "org.region", "org.apitoken"}
+# Kept by --reset: the audit log, the reference data migrations load (regions, the supply catalogue)
+# and the card rules in force (configuration, not org data; the process keeps them cached).
+RESET_KEEP = {
+    "audit.auditentry",
+    "audit.chainhead",
+    "privacy.accessrecord",
+    "org.region",
+    "org.apitoken",
+    "supplies.supplyitem",
+    "checkins.ruleset",
+}
 
 
 def delete_org_data() -> None:
-    """Delete the org tree, roster, grants and every fangkong module's data; keep regions, users, tokens
-    and the (append-only) audit log."""
+    """Delete the org tree, roster, grants and every fangkong module's data; keep regions, the supply
+    catalogue, the card rules, users, tokens and the (append-only) audit log."""
     tables = [
         m._meta.db_table
         for cfg in apps.get_app_configs()

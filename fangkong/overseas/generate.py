@@ -15,7 +15,7 @@ from datetime import UTC, datetime, time, timedelta
 from django.utils.translation import gettext
 
 from fangkong.ledger.models import Event, Item, Kind
-from fangkong.org.generate import HistoryContext, register_history
+from fangkong.org.generate import HistoryContext, register_history, seeded_uuid
 from fangkong.org.models import Region, Unit
 
 from .hooks import activation_key
@@ -82,6 +82,7 @@ def overseas_history(rng: random.Random, days: int, ctx: HistoryContext) -> Mapp
             staff_cn = rng.randint(8, 150)
             projects.append(
                 Project(
+                    uid=seeded_uuid(rng),
                     name=f"{countries[code].name}{city}{rng.choice(KINDS)}",
                     enterprise=ent,
                     country_id=code,
@@ -118,6 +119,7 @@ def overseas_history(rng: random.Random, days: int, ctx: HistoryContext) -> Mapp
         for _ in range(rng.randint(0, 2)):
             drills.append(
                 Drill(
+                    uid=seeded_uuid(rng),
                     project=p,
                     day=first + timedelta(days=rng.randint(0, max(days - 1, 0))),
                     scenario=rng.choice(SCENARIOS),

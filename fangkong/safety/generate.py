@@ -10,7 +10,6 @@ few issues, findings as rectification items (older ones closed by a re-inspectio
 from __future__ import annotations
 
 import random
-import uuid
 from collections.abc import Mapping
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -19,7 +18,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from fangkong.ledger.models import CloseReason, Event, Item, Kind, State
-from fangkong.org.generate import ACTOR, HistoryContext, register_history
+from fangkong.org.generate import ACTOR, HistoryContext, register_history, seeded_uuid
 from fangkong.org.models import Role, RoleGrant, Unit
 
 from . import checklist
@@ -214,7 +213,7 @@ def _inspections(
         for code in sorted(issues):
             due = at + timedelta(days=rng.choice([3, 7, 14]))
             closed = due < now and rng.random() < 0.85
-            fid = uuid.uuid4()
+            fid = seeded_uuid(rng)
             item = Item(
                 kind=Kind.INSPECTION_FINDING,
                 key=f"finding:{fid}",

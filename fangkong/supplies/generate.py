@@ -10,7 +10,6 @@ gifts by up to 30 of its employees in the first weeks.
 from __future__ import annotations
 
 import random
-import uuid
 from collections.abc import Iterator, Mapping
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -20,7 +19,7 @@ from django.utils.translation import gettext
 
 from fangkong.ledger.models import Event, Item, Kind
 from fangkong.org.bulk import insert_rows
-from fangkong.org.generate import HistoryContext, register_history
+from fangkong.org.generate import HistoryContext, register_history, seeded_uuid
 from fangkong.org.models import Person, Unit
 
 from .cover import compute
@@ -101,7 +100,7 @@ def supplies_history(rng: random.Random, days: int, ctx: HistoryContext) -> Mapp
         if cover.short:
             shortages.append((stock, cover))
     Stock.objects.bulk_create(stocks, batch_size=5000)
-    moved = insert_rows(Movement._meta.db_table, MOVEMENT_COLUMNS, _movement_rows(stocks, histories))
+    moved = insert_rows(Movement._meta.db_table, MOVEMENT_COLUMNS, _movement_rows(rng, stocks, histories))
     opened = _shortage_items(shortages, ctx.today)
     donations = _donations(rng, enterprises, items, first, ctx.today)
     return {
@@ -142,13 +141,13 @@ def _stock_history(
     return moves, balance, issued_window
 
 
-def _movement_rows(stocks: list[Stock], histories: list[list[tuple]]) -> Iterator[tuple]:
+def _movement_rows(rng: random.Random, stocks: list[Stock], histories: list[list[tuple]]) -> Iterator[tuple]:
     prep_uuid = Movement._meta.get_field("uid").get_db_prep_value
     adapt = connection.ops.adapt_datetimefield_value
     for stock, moves in zip(stocks, histories, strict=True):
         for kind, quantity, balance, day, hour, who in moves:
             yield (
-                prep_uuid(uuid.uuid4(), connection),
+                prep_uuid(seeded_uuid(rng), connection),
                 stock.pk,
                 stock.enterprise.pk,
                 stock.item.pk,
@@ -211,7 +210,8 @@ def _donations(
         nonlocal seq
         seq += 1
         day = fields.pop("day", None) or first + timedelta(days=rng.randint(0, min(span, 20)))
-        rows.append(Donation(uid=uuid.uuid4(), receipt_no=f"JZ{day:%Y%m%d}-G{seq:06d}", day=day, **fields))
+        receipt = f"JZ{day:%Y%m%d}-G{seq:06d}"
+        rows.append(Donation(uid=seeded_uuid(rng), receipt_no=receipt, day=day, **fields))
 
     for ent in enterprises:
         for _ in range(rng.randint(1, 3)):
