@@ -167,7 +167,7 @@ def _submit(request: HttpRequest, payload: CheckinIn) -> HttpResponse | Status:
         return Status(422, {"detail": _field_error(exc.field or "body", str(exc))})
     # Written as JSON here, as the batch writes its results (below): ninja's validation of the
     # answer against CheckinOut and its encoder cost 2.3 % of a check-in's instructions
-    # (docs/performance.md, session 14). The same bytes (tests/checkins/test_api.py), in ninja's
+    # (docs/performance-history.md, session 14). The same bytes (tests/checkins/test_api.py), in ninja's
     # content type.
     return HttpResponse(json.dumps(_stored(checkin)), status=201 if created else 200, content_type=_JSON)
 
@@ -224,7 +224,7 @@ def post_batch(request: HttpRequest, payload: list[dict[str, Any]]):
         results[index] = _result(index, item_id, outcome.status, detail=detail)
     # A thousand results are written as JSON here, from values already in JSON's types: ninja's
     # validation of each against BatchResult and its encoder's calls per id, day and time cost a
-    # tenth of the batch (docs/performance.md, session 12). The answer is the same, byte for byte
+    # tenth of the batch (docs/performance-history.md, session 12). The answer is the same, byte for byte
     # (tests/checkins/test_batch.py), in ninja's content type.
     return HttpResponse(json.dumps([results[i] for i in sorted(results)]), content_type=_JSON)
 

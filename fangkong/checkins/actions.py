@@ -305,7 +305,7 @@ def checkin_row(
 ) -> CheckIn:
     """A check-in row (not saved) with its card by `rules`: a single check-in's and a batch's.
     Built by rawsql.build: the keyword constructor cost ~4 % of a check-in's Python
-    (docs/performance.md)."""
+    (docs/performance-history.md)."""
     temperature = Decimal(data.temperature)
     card, reasons = card_rules.evaluate(
         rules,

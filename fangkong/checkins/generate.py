@@ -120,7 +120,7 @@ def checkin_history(rng: random.Random, days: int, ctx: HistoryContext) -> Mappi
     morning = _Mornings()
     # A row's values are built as the text COPY (or SQLite) stores: ~6.6 million rows at 1 000 000
     # people. A UUID object, a Decimal, two json.dumps and a time-zone conversion a row took a
-    # quarter of `generate`'s time (docs/performance.md, session 13). The same rows, value for value.
+    # quarter of `generate`'s time (docs/performance-history.md, session 13). The same rows, value for value.
     green, contact_reasons = _json([]), _json(["contact"])
     fever, fever_symptom = _json(["fever"]), _json(["fever", "symptom"])
 
@@ -216,7 +216,7 @@ def checkin_history(rng: random.Random, days: int, ctx: HistoryContext) -> Mappi
     Exemption.objects.bulk_create(exemptions, batch_size=5000)
     # The recount joins placements, exemptions and check-ins, all written in this transaction and so
     # without statistics: PostgreSQL then planned a day's recount to run for over a minute (killed
-    # after six), where with them it takes 40-70 ms (docs/performance.md, session 16).
+    # after six), where with them it takes 40-70 ms (docs/performance-history.md, session 16).
     with connection.cursor() as cursor:
         for model in (Membership, Exemption, CheckIn, UnitDay):
             cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")

@@ -123,7 +123,7 @@ def update_unit_days(columns: tuple[str, ...], rows: list[tuple], assign: str) -
         # The days again, as a condition on the table: PostgreSQL then reads only those days' rows
         # through the (day, unit) index. Joined by the arrays alone, a batch's thousand unit-days
         # were matched against every stored day's rows by a scan of the whole table, a cost that
-        # grew with the history kept (docs/performance.md, session 12).
+        # grew with the history kept (docs/performance-history.md, session 12).
         with connection.cursor() as cursor:
             cursor.execute(
                 f"WITH v({names}) AS (SELECT * FROM unnest({arrays})) {update} "  # noqa: S608 - names from code
@@ -171,7 +171,7 @@ def _figures_sql(whole: bool) -> str:
     and units of another tree, if any, give keys outside the root's path, which `rollup` leaves out.
     A test on the path is estimated by the prepared statement's generic plan at 0.5 % of the units,
     which had PostgreSQL probe the day's counters once for each of the group's 7 000 units instead of
-    joining them by hash (docs/performance.md, session 14). Its open items are counted per unit in
+    joining them by hash (docs/performance-history.md, session 14). Its open items are counted per unit in
     one pass over the partial index of open items. A segment's ~1 000 units are tested on the path
     and probe the items per unit (twice as fast as the pass, measured at 1 000 000 people)."""
     units, days, items = table(Unit), table(UnitDay), table(Item)
@@ -259,7 +259,7 @@ WALK_FROM, FIRST_RUN = 16, 4
 def first_missing(unit: Unit, day: date, n: int) -> list[Person]:
     """The first `n` of `missing_people(unit, day)` in MISSING_ORDER, with their units: what a
     board lists. Read without the rest: an enterprise of 76 000 people took 0.4-1 s to find and
-    sort all of its missing people before the first 20 (docs/performance.md, session 15).
+    sort all of its missing people before the first 20 (docs/performance-history.md, session 15).
 
     A subtree of more than WALK_FROM units is walked in path order, in runs of FIRST_RUN, twice
     as many, ... units, until `n` are found; each run reads the people now on its units. Those

@@ -223,7 +223,7 @@ def open_at_once(actor: Any, o: Opening) -> bool | None:
     item unless one of its key is open (the unique index of open items leaves it out: ON CONFLICT DO
     NOTHING), and its `opened` event and audit row only if it went in. The owner is looked up
     first, also when an item of the key is open. A red card's item (ledger.hooks): `open_item` took
-    ten statements, two of them savepoints (docs/performance.md, session 15). True: opened; False:
+    ten statements, two of them savepoints (docs/performance-history.md, session 15). True: opened; False:
     an item of the key was open; None: nothing written, not on this database or outside a
     transaction (call `open_opening`)."""
     if connection.vendor != "postgresql" or not connection.in_atomic_block:

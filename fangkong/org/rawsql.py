@@ -111,7 +111,7 @@ def array_text(values: Iterable[int | uuid.UUID | dt.date]) -> str:
     """An array parameter of whole numbers, UUIDs or dates as PostgreSQL's array literal
     (`{1,2,3}`), for a statement that casts it (`%s::bigint[]`). psycopg's list adapter dumps each
     element through Python, ~1 ms of CPU for a thousand numbers and ~1.4 ms for a thousand UUIDs; the
-    literal is one join (docs/performance.md, session 13)."""
+    literal is one join (docs/performance-history.md, session 13)."""
     return "{" + ",".join(map(str, values)) + "}"
 
 
@@ -235,7 +235,7 @@ def _pass_through(key: tuple[type[Model], bool]) -> list[_Plain]:
     `get_db_prep_save` hand to the driver unchanged, or only wrapped (an integer on PostgreSQL, in
     the type of its column: psycopg then binds it so, and the prepared statement stays one); empty
     types: ask Django. A check-in has 25 fields, and asking Django for each cost ~5 % of a check-in's
-    Python (docs/performance.md)."""
+    Python (docs/performance-history.md)."""
     return [_plain(f) for f in _insert_sql[key][1]]
 
 

@@ -40,7 +40,7 @@ def _active_headcounts(request: HttpRequest, unit: Unit) -> tuple[int, dict[int,
 
     Counted per unit id (an index-only scan of person_unit_status_idx), then summed per child from
     the subtree's paths: grouped by the unit's path, the group's million people were joined to their
-    units and hashed by text, 2.3 × as long (docs/performance.md, session 14)."""
+    units and hashed by text, 2.3 × as long (docs/performance-history.md, session 14)."""
     per_unit = (
         access.visible_people(request.user, within=unit)
         .filter(status=Person.Status.ACTIVE)

@@ -2,7 +2,7 @@
 """Two index insertions fewer per check-in: the unit's own index goes (checkin_unit_day_idx, no longer
 partial, leads with the unit and serves its key checks), and the device's index keeps only the rows
 that have a device. On PostgreSQL the keys are re-validated and the two indexes built: 6.4 s for
-6.6 M check-ins (docs/performance.md, session 10); run it outside the morning peak."""
+6.6 M check-ins (docs/performance-history.md, session 10); run it outside the morning peak."""
 
 import django.db.models.deletion
 from django.conf import settings

@@ -4,7 +4,7 @@
 (fillfactor 50), so that a counter update finds room for the new row version on its page and
 writes no index entry at all (a heap-only tuple). Rows written from now on get the room; a unit-day
 row is written once a day, so within a day the counters are updated in place. Quick: the table
-holds a row per unit and day (docs/performance.md, session 12)."""
+holds a row per unit and day (docs/performance-history.md, session 12)."""
 
 import django.db.models.deletion
 from django.db import migrations, models

@@ -137,7 +137,7 @@ class CheckinFigures:
         each day's figures are the roll-up's of that day, exempt people included (UnitDay.exempt:
         those exempt who did not check in, where they were placed that day). Recounting them from
         the exemptions and check-ins took ~0.8–1 s for 30 days of 1 000 000 people, against ~20 ms
-        for the counters (docs/performance.md, session 13)."""
+        for the counters (docs/performance-history.md, session 13)."""
         first, last = days[0], days[-1]
         rows = (
             UnitDay.objects.filter(unit__path__startswith=unit.path, day__gte=first, day__lte=last)

@@ -4,7 +4,7 @@ psycopg's compiled loader.
 With CONN_HEALTH_CHECKS, Django checks a persistent connection at its first use in each request by
 running `SELECT 1`: one more statement and round trip on every request. (Together with the CSP
 header built once, dropping it made a no-op request 11 % and a check-in 10 % faster, one worker
-serially: docs/performance.md, session 8.) An idle connection that the server has closed, or sent
+serially: docs/performance-history.md, session 8.) An idle connection that the server has closed, or sent
 anything to, has bytes (or the end of the stream) waiting on its socket. So: a connection that
 psycopg holds open and idle, and whose socket has nothing to read, is kept without a statement; any
 other goes through Django's own check (`is_usable`, the `SELECT 1`), which reads what is waiting and decides.
@@ -14,7 +14,7 @@ first statement then fails, and Django replaces the connection at the next reque
 
 Timestamps: Django registers its own loader of `timestamptz`, a Python subclass of psycopg's Python
 loader that sets the connection's time zone on each value: ~4 µs a value, where the compiled loader
-takes under 1 µs (docs/performance.md, session 11). When that zone is UTC (Django's default: `USE_TZ`
+takes under 1 µs (docs/performance-history.md, session 11). When that zone is UTC (Django's default: `USE_TZ`
 and no `TIME_ZONE` of the database), Django runs the session in UTC, and the compiled loader gives
 the same values with the same `tzinfo` (`datetime.UTC`), so it is used instead. (The compiled loader
 reads the session's zone; Django's labels every value UTC, which is right only in such a session.)
