@@ -119,6 +119,17 @@ def render_table(r: dict[str, Any]) -> str:
                 f"{b['errors']} errors, batch p50 {_fmt(b['batch_p50_ms'])} ms",
             )
         )
+    for name, phase in (("bare insert", insert), ("check-in", ci), ("batch item", b)):
+        wal = (phase or {}).get("wal")
+        if wal and wal["bytes_per_write"] is not None:
+            add(
+                (
+                    f"  WAL per {name} (PostgreSQL)",
+                    f"{_fmt(wal['bytes_per_write'] / 1024)} kB",
+                    f"{wal['checkpoints_completed']} checkpoints completed in the phase",
+                    "",
+                )
+            )
     floor = r.get("latency_floor")
     for key, v in r.get("rollup", {}).items():
         code = r["units"][key]["code"]

@@ -351,6 +351,42 @@ def db_size() -> dict[str, Any]:
     }
 
 
+# --- what PostgreSQL wrote during a phase --------------------------------------------------------------
+
+
+def wal_mark() -> tuple[str, int] | None:
+    """Where PostgreSQL's WAL and its count of completed checkpoints stand (None on SQLite): the start
+    of a phase for `wal_since`."""
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT pg_current_wal_lsn()::text, checkpoints_timed + checkpoints_req FROM pg_stat_bgwriter"
+        )
+        lsn, checkpoints = cur.fetchone()
+    return lsn, checkpoints
+
+
+def wal_since(mark: tuple[str, int] | None, writes: int) -> dict[str, Any] | None:
+    """The WAL written since `mark` (bytes, and per stored write) and the checkpoints completed since:
+    a checkpoint makes the next change of every page write the whole page into the WAL, so a phase
+    with one costs more per write than a phase without (docs/performance.md)."""
+    if mark is None:
+        return None
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), %s::pg_lsn)::bigint, "
+            "checkpoints_timed + checkpoints_req FROM pg_stat_bgwriter",
+            [mark[0]],
+        )
+        wal, checkpoints = cur.fetchone()
+    return {
+        "bytes": wal,
+        "bytes_per_write": round(wal / writes) if writes else None,
+        "checkpoints_completed": checkpoints - mark[1],
+    }
+
+
 # --- checks after the run ---------------------------------------------------------------------------
 
 

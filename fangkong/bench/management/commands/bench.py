@@ -14,6 +14,7 @@ import signal
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -220,12 +221,12 @@ class Bench:
         noop = driver.finish_wrk(self._wrk("noop", "/bench/noop", 204))
         self.say(f"  {noop['per_s']:,.0f} req/s")
         self.say("ceiling: /bench/insert")
-        insert = driver.finish_wrk(self._wrk("insert", "/bench/insert", 201))
+        insert = self._writing(lambda: driver.finish_wrk(self._wrk("insert", "/bench/insert", 201)))
         self.say(f"  {insert['per_s']:,.0f} req/s")
         r["ceilings"] = {"noop": noop, "insert": insert}
 
         self.say("POST /api/v1/checkins")
-        ci = driver.finish_wrk(self._wrk("checkin", "/api/v1/checkins", 201))
+        ci = self._writing(lambda: driver.finish_wrk(self._wrk("checkin", "/api/v1/checkins", 201)))
         ci["ratio_to_insert"] = round(ci["per_s"] / insert["per_s"], 3) if insert["per_s"] else None
         ci["ratio_to_noop"] = round(ci["per_s"] / noop["per_s"], 3) if noop["per_s"] else None
         ci["minutes_for_employees"] = (
@@ -245,15 +246,17 @@ class Bench:
 
         self.say(f"POST /api/v1/checkins/batch ({self.opts['batch_size']} per batch)")
         scale = r["scale"]
-        batch = driver.run_batches(
-            port=self.server.port,
-            token=self.token,
-            connections=r["settings"]["batch_connections"],
-            duration=self.duration,
-            size=self.opts["batch_size"],
-            first=scale["first"],
-            last=scale["last"],
-            regions=self.regions,
+        batch = self._writing(
+            lambda: driver.run_batches(
+                port=self.server.port,
+                token=self.token,
+                connections=r["settings"]["batch_connections"],
+                duration=self.duration,
+                size=self.opts["batch_size"],
+                first=scale["first"],
+                last=scale["last"],
+                regions=self.regions,
+            )
         )
         batch["ratio_to_insert"] = round(batch["per_s"] / insert["per_s"], 3) if insert["per_s"] else None
         self.say(f"  {batch['per_s']:,.0f} check-ins/s")
@@ -281,11 +284,20 @@ class Bench:
         )
         self.writes = writes
 
+    @staticmethod
+    def _writing(phase: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+        """Run a write phase; its result gains `wal`: what PostgreSQL wrote to the WAL per stored
+        write, and the checkpoints completed meanwhile (`setup.wal_since`)."""
+        mark = setup.wal_mark()
+        result = phase()
+        result["wal"] = setup.wal_since(mark, result["ok"])
+        return result
+
     def _alternating(self, writes: dict[str, dict[str, Any]]) -> dict[str, Any]:
         """The check-ins' ratio to the insert ceiling again, over alternating short rounds of the two.
 
         The main figure divides two phases run a minute apart; on a shared host the rate drifts that
-        much between them (docs/performance.md, session 8). Here each round's check-ins are divided
+        much between them (docs/performance-history.md, session 8). Here each round's check-ins are divided
         by the insert rate measured just before them, and the median of the rounds is reported with
         its range. The goal's verdict stays with the main figure."""
         seconds = max(2.0, self.duration / ALTERNATING_ROUNDS)
@@ -293,8 +305,12 @@ class Bench:
         self.say(f"alternating: /bench/insert then POST /api/v1/checkins, {each}")
         rounds = []
         for n in range(ALTERNATING_ROUNDS):
-            insert = driver.finish_wrk(self._wrk("insert", "/bench/insert", 201, duration=seconds))
-            checkins = driver.finish_wrk(self._wrk("checkin", "/api/v1/checkins", 201, duration=seconds))
+            insert = self._writing(
+                lambda: driver.finish_wrk(self._wrk("insert", "/bench/insert", 201, duration=seconds))
+            )
+            checkins = self._writing(
+                lambda: driver.finish_wrk(self._wrk("checkin", "/api/v1/checkins", 201, duration=seconds))
+            )
             writes[f"alternating_{n + 1}"] = checkins
             rounds.append(
                 {
@@ -303,6 +319,7 @@ class Bench:
                     "checkins_p99_ms": checkins["p99_ms"],
                     "errors": insert["errors"] + checkins["errors"],
                     "ratio": round(checkins["per_s"] / insert["per_s"], 3) if insert["per_s"] else None,
+                    "checkpoints_completed": _checkpoints(insert, checkins),
                 }
             )
         ratios = [x["ratio"] for x in rounds if x["ratio"] is not None]
@@ -420,3 +437,9 @@ class Bench:
 
 def _interrupt(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt(f"signal {signum}")
+
+
+def _checkpoints(*phases: dict[str, Any]) -> int | None:
+    """Checkpoints completed during the phases (None where the database reports none: SQLite)."""
+    counts = [p["wal"]["checkpoints_completed"] for p in phases if p.get("wal")]
+    return sum(counts) if counts else None
