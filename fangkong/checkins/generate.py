@@ -215,8 +215,8 @@ def checkin_history(rng: random.Random, days: int, ctx: HistoryContext) -> Mappi
     )
     Exemption.objects.bulk_create(exemptions, batch_size=5000)
     # The recount joins placements, exemptions and check-ins, all written in this transaction and so
-    # without statistics: PostgreSQL then planned a day's recount to run for over a minute (killed
-    # after six), where with them it takes 40-70 ms (docs/performance-history.md, session 16).
+    # without statistics: PostgreSQL then planned a day's recount to run for about a minute, where
+    # with them it takes 40-70 ms (docs/performance-history.md, session 16).
     with connection.cursor() as cursor:
         for model in (Membership, Exemption, CheckIn, UnitDay):
             cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
