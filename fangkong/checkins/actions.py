@@ -391,9 +391,11 @@ def _store_first(sub: _Accepted) -> CheckIn | None:
             stored = statements.store_first(checkin, changes, append)
     except DataError:
         return None  # no audit chain was free (the transaction path waits for one)
+    except IntegrityError:
+        return None  # the id was stored before: the transaction path answers a replay or a conflict
     if not stored:
-        # A current check-in of the day (an amendment), an id used before (a replay or a conflict),
-        # or the unit-day's first check-in (its counter row is made in the transaction).
+        # A current check-in of the day (an amendment, or a replay of that check-in), or the
+        # unit-day's first check-in (its counter row is made in the transaction).
         return None
     # Both do nothing for a green card; they run after this statement's commit, not inside it.
     ledger_hooks.checkin_stored(sub.actor, checkin)

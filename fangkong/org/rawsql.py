@@ -313,22 +313,31 @@ _INTEGER_FIELDS = (
 
 
 def insert_select(
-    obj: Model, where: str, where_params: Sequence[Any], returning: str, *, skip_conflicts: bool = False
+    obj: Model,
+    where: str,
+    where_params: Sequence[Any],
+    returning: str,
+    *,
+    skip_conflicts: bool | str = False,
 ) -> tuple[str, list[Any]]:
     """`insert_statement` as `INSERT … SELECT … WHERE where RETURNING returning`: the row goes in
     only if `where` holds, tested in the same statement (PostgreSQL). Each value is cast to its
-    column's type, which an INSERT … VALUES would infer. With `skip_conflicts`, a row that any
-    unique index refuses is left out (ON CONFLICT DO NOTHING) instead of failing the statement."""
+    column's type, which an INSERT … VALUES would infer. With `skip_conflicts=True`, a row that any
+    unique index refuses is left out (ON CONFLICT DO NOTHING) instead of failing the statement; with
+    a conflict target (`"(person_id, day) WHERE current"`), only a row that index refuses is left out:
+    PostgreSQL then probes that index alone before the insert, not every unique index, and another
+    unique index's refusal fails the statement."""
     sql, params = insert_statement(obj)
     return _insert_select_sql(sql, where, returning, skip_conflicts), [*params, *where_params]
 
 
 @cache
-def _insert_select_sql(insert_sql: str, where: str, returning: str, skip_conflicts: bool) -> str:
+def _insert_select_sql(insert_sql: str, where: str, returning: str, skip_conflicts: bool | str) -> str:
     head = insert_sql.partition(" VALUES ")[0]
     fields = next(fields for sql, fields in _insert_sql.values() if sql == insert_sql)
     typed = ", ".join(f"%s::{_cast_type(f)}" for f in fields)
-    conflicts = " ON CONFLICT DO NOTHING" if skip_conflicts else ""
+    target = f" {skip_conflicts}" if isinstance(skip_conflicts, str) else ""
+    conflicts = f" ON CONFLICT{target} DO NOTHING" if skip_conflicts else ""
     return f"{head} SELECT {typed} WHERE {where}{conflicts} RETURNING {returning}"
 
 

@@ -10,9 +10,10 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from fangkong.checkins.actions import register_device
+from fangkong.checkins.actions import open_unit_day, register_device
 from fangkong.checkins.models import CheckIn, UnitDay
 from fangkong.ledger.models import Item
+from fangkong.lib.dates import business_day
 from fangkong.org.actions import create_token, revoke_token, token_digest
 from fangkong.org.models import ApiToken
 from tests.checkins import stored_values
@@ -53,6 +54,23 @@ def test_created_then_replayed_then_conflict(w):
     conflict = _post(c, {**body, "temperature": 37.0})
     assert conflict.status_code == 409
     assert CheckIn.objects.filter(person=w.alice).count() == 1
+
+
+def test_an_id_stored_for_another_person_is_a_conflict_and_writes_nothing(w):
+    """A first check-in of the day whose id another person's check-in already has: 409, and neither
+    a row nor a count for the second person (on PostgreSQL the single statement fails on the
+    primary key, and the transaction path answers)."""
+    today = business_day(w.alice.enterprise.timezone, timezone.now())
+    for grid in (w.grid1, w.grid2):  # counted days: the single statement's case
+        open_unit_day(grid.pk, today)
+    body = _body()
+    assert _post(_client(w.employee), body).status_code == 201
+    figures = list(UnitDay.objects.order_by("unit_id").values_list("unit_id", "checked_in"))
+    reused = _post(_client(w.enterprise_admin), {**body, "person": "B0001"})
+    assert reused.status_code == 409
+    assert not CheckIn.objects.filter(person=w.bob).exists()
+    assert list(UnitDay.objects.order_by("unit_id").values_list("unit_id", "checked_in")) == figures
+    assert _post(_client(w.enterprise_admin), _body("B0001")).status_code == 201  # a new id goes in
 
 
 def test_the_answer_is_what_ninja_renders_from_its_schema(w):
