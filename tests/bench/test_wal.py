@@ -23,6 +23,12 @@ def test_a_phase_reports_the_wal_it_wrote_per_write_and_a_checkpoint_in_it():
 
     mark = setup.wal_mark()
     with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT rolsuper OR pg_has_role('pg_checkpoint', 'MEMBER') FROM pg_roles "
+            "WHERE rolname = current_user"
+        )
+        if not cursor.fetchone()[0]:
+            pytest.skip("CHECKPOINT needs a superuser or pg_checkpoint")
         cursor.execute("CHECKPOINT")
     assert setup.wal_since(mark, 1)["checkpoints_completed"] >= 1  # (and any other the server made)
 
