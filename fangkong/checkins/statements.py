@@ -223,9 +223,9 @@ def store_first(checkin: CheckIn, changes: dict[str, int], audit_row: audit.Appe
     that the statement catches anyway (below). No current check-in is read: the unique index of
     current check-ins leaves the row out if the person has one for the day (ON CONFLICT on that
     index alone: no error, and nothing else is written then). Only that index is probed before the
-    insert: naming no conflict target made PostgreSQL probe the primary key and the version index
-    too, ~7 % of the statement's CPU, for conflicts that the person's first check-in cannot have but
-    by a replayed or reused id, which fails the statement on the primary key instead.
+    insert: with no conflict target PostgreSQL probed the primary key and the version index too,
+    ~4 % of its CPU for a check-in (docs/performance-history.md, session 16). A first check-in meets
+    those two only with an id stored before, which now fails the statement on the primary key.
     False (nothing written) if the person has a current check-in or the unit-day has no counter row;
     IntegrityError with nothing written if the id was stored before; DataError with nothing written
     if no audit chain was free (`audit.append_ctes`), or if the counters did not move with the row.
