@@ -354,15 +354,17 @@ def db_size() -> dict[str, Any]:
 # --- what PostgreSQL wrote during a phase --------------------------------------------------------------
 
 
+# Checkpoints completed since the server's statistics were reset.
+_CHECKPOINTS = "checkpoints_timed + checkpoints_req FROM pg_stat_bgwriter"
+
+
 def wal_mark() -> tuple[str, int] | None:
     """Where PostgreSQL's WAL and its count of completed checkpoints stand (None on SQLite): the start
     of a phase for `wal_since`."""
     if connection.vendor != "postgresql":
         return None
     with connection.cursor() as cur:
-        cur.execute(
-            "SELECT pg_current_wal_lsn()::text, checkpoints_timed + checkpoints_req FROM pg_stat_bgwriter"
-        )
+        cur.execute(f"SELECT pg_current_wal_lsn()::text, {_CHECKPOINTS}")
         lsn, checkpoints = cur.fetchone()
     return lsn, checkpoints
 
@@ -375,9 +377,7 @@ def wal_since(mark: tuple[str, int] | None, writes: int) -> dict[str, Any] | Non
         return None
     with connection.cursor() as cur:
         cur.execute(
-            "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), %s::pg_lsn)::bigint, "
-            "checkpoints_timed + checkpoints_req FROM pg_stat_bgwriter",
-            [mark[0]],
+            f"SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), %s::pg_lsn)::bigint, {_CHECKPOINTS}", [mark[0]]
         )
         wal, checkpoints = cur.fetchone()
     return {
