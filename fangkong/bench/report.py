@@ -80,9 +80,24 @@ def _fmt(v: Any, unit: str = "") -> str:
     return s + unit
 
 
+# The settings that docs/operations.md changes for a deployment: the table names them beside every
+# run, whose figures depend on them (the batch most: session 17 of docs/performance-history.md).
+DEPLOYMENT_SETTINGS = (
+    "shared_buffers",
+    "max_wal_size",
+    "checkpoint_timeout",
+    "wal_compression",
+    "autovacuum",
+)
+
+
 def render_table(r: dict[str, Any]) -> str:
     rows: list[tuple[str, str, str, str]] = []
     add = rows.append
+    db = r.get("database", {})
+    if db.get("vendor") == "postgresql":
+        named = ", ".join(f"{n} {db[n]}" for n in DEPLOYMENT_SETTINGS if n in db)
+        add(("database", f"PostgreSQL {db.get('version', '?').split()[0]}", "", named))
     c = r.get("ceilings", {})
     noop, insert = c.get("noop"), c.get("insert")
     if noop:

@@ -85,6 +85,7 @@ def database_info() -> dict[str, Any]:
                 "max_wal_size",
                 "checkpoint_timeout",
                 "wal_compression",
+                "autovacuum",
                 "random_page_cost",
                 "synchronous_commit",
                 "wal_level",
