@@ -10,7 +10,6 @@ import random
 from collections.abc import Mapping
 
 from django.db import connection
-from django.utils import timezone
 
 from fangkong.org.bulk import bulk_load
 from fangkong.org.generate import HistoryContext, register_history
@@ -25,7 +24,7 @@ def consent_history(rng: random.Random, days: int, ctx: HistoryContext) -> Mappi
     notice = current_notice()
     table = Acceptance._meta.db_table
     qn = connection.ops.quote_name
-    at = connection.ops.adapt_datetimefield_value(timezone.now())
+    at = connection.ops.adapt_datetimefield_value(ctx.now)
     columns = ("person_id", "notice_id", "accepted_at", "channel", "consented", "withdrawal_channel")
     with bulk_load(table), connection.cursor() as cursor:
         # Names come from model metadata, values are parameters.

@@ -13,7 +13,6 @@ from collections.abc import Mapping
 from datetime import date, datetime, time, timedelta
 
 from django.db.models import F
-from django.utils import timezone
 
 from fangkong.lib.dates import zone
 from fangkong.org.generate import HistoryContext, register_history
@@ -99,7 +98,7 @@ def controls_history(rng: random.Random, days: int, ctx: HistoryContext) -> Mapp
     )
     keys = [actions.measure_key(pm.plan.enterprise, pm.measure.code) for pm in done]
     close_items("demo", list(open_keys("measure_unattested", keys).values()), note="已落实")
-    overdue = actions.open_overdue(timezone.now(), actor="system")
+    overdue = actions.open_overdue(ctx.now, actor="system")
 
     # operating status: suspended after the holiday, resumed over the weeks, four still suspended
     statuses: list[OperatingStatus] = []

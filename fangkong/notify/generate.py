@@ -65,7 +65,7 @@ def notify_history(rng: random.Random, days: int, ctx: HistoryContext) -> Mappin
         for e in enterprises:
             for job, at in JOBS:
                 due = local_time(e.timezone, day, at)
-                if offset == 0 and due > datetime.now(due.tzinfo):
+                if offset == 0 and due > ctx.now:
                     continue
                 sent = rng.randrange(0, 40) if job == "checkins.remind_people" else rng.randrange(0, 6)
                 runs.append(

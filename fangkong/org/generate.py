@@ -17,7 +17,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from django.apps import apps
@@ -76,6 +76,9 @@ class HistoryContext:
     today: date  # history covers today - days + 1 .. today (in Asia/Shanghai)
     group: Unit
     employees: int
+    # The run's one present moment: a generator's "now" (what has happened by now, when a row was
+    # made) is this, not the clock, so a seed and `now` give the same rows (generate_group's `now`).
+    now: datetime
     write: Callable[[str], None] = print
 
 
@@ -391,15 +394,17 @@ def generate_group(
     seed: int = DEFAULT_SEED,
     reset: bool = False,
     write: Callable[[str], None] = print,
+    now: datetime | None = None,
 ) -> GenerateResult:
-    """Write the synthetic group (see module docstring) into the default database; refuse if it has units."""
+    """Write the synthetic group (see module docstring) into the default database; refuse if it has units.
+    `now` (default: the clock's) is the run's present: the same seed and `now` write the same rows."""
     if employees < 0 or days < 0:
         raise GenerateError("--employees and --days must not be negative")
     started = time.monotonic()
     _sqlite_bulk_pragmas(True)
     try:
         with transaction.atomic():
-            result = _generate(employees, days, seed, reset, write)
+            result = _generate(employees, days, seed, reset, write, now or timezone.now())
     finally:
         _sqlite_bulk_pragmas(False)
     with connection.cursor() as cursor:  # fresh statistics for the query planner
@@ -409,7 +414,7 @@ def generate_group(
 
 
 def _generate(
-    employees: int, days: int, seed: int, reset: bool, write: Callable[[str], None]
+    employees: int, days: int, seed: int, reset: bool, write: Callable[[str], None], now: datetime
 ) -> GenerateResult:
     existing = Unit.objects.count()
     if existing and not reset:
@@ -435,7 +440,7 @@ def _generate(
     write(f"  units: {len(tree.units):,}")
 
     first_pid, first_mid = next_id(Person), next_id(Membership)
-    now_db = connection.ops.adapt_datetimefield_value(timezone.now())
+    now_db = connection.ops.adapt_datetimefield_value(now)
     people = 0
     with bulk_load(Person._meta.db_table, Membership._meta.db_table):
         rows = _people(random.Random(f"{seed}:people"), enterprises, first_pid, now_db)
@@ -453,7 +458,9 @@ def _generate(
 
     grids = sum(1 for u in tree.units if u.kind == Unit.Kind.GRID)
     counts = {"units": len(tree.units), "people": people, "memberships": people}
-    ctx = HistoryContext(seed=seed, today=timezone.localdate(), group=group, employees=employees, write=write)
+    ctx = HistoryContext(
+        seed=seed, today=timezone.localdate(now), group=group, employees=employees, now=now, write=write
+    )
     for fn in HISTORY_GENERATORS:
         name = f"{fn.__module__}.{fn.__qualname__}"
         for table, n in (fn(random.Random(f"{seed}:{name}"), days, ctx) or {}).items():

@@ -15,7 +15,6 @@ from collections.abc import Mapping
 from datetime import date, datetime, time, timedelta
 
 from django.db.models import Sum
-from django.utils import timezone
 
 from fangkong.checkins.models import UnitDay
 from fangkong.lib.dates import local_time
@@ -67,7 +66,7 @@ def report_history(rng: random.Random, days: int, ctx: HistoryContext) -> Mappin
     enterprises = list(Unit.objects.filter(kind=Unit.Kind.ENTERPRISE, active=True).order_by("path"))
     segments = list(Unit.objects.filter(kind=Unit.Kind.SEGMENT, active=True).order_by("path"))
     figures = _abnormal(first, ctx.today)
-    now = timezone.now()
+    now = ctx.now
     reports: list[UnitReport] = []
     excuses: list[Excuse] = []
     done: dict[tuple[int, date], bool] = {}

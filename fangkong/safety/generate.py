@@ -15,7 +15,6 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
-from django.utils import timezone
 
 from fangkong.ledger.models import CloseReason, Event, Item, Kind, State
 from fangkong.org.generate import ACTOR, HistoryContext, register_history, seeded_uuid
@@ -107,7 +106,7 @@ def safety_history(rng: random.Random, days: int, ctx: HistoryContext) -> Mappin
     if not enterprises:
         return {}
     first = ctx.today - timedelta(days=days - 1)
-    now = timezone.now()
+    now = ctx.now
     incidents = _incidents(rng, enterprises, first, days, now)
     Incident.objects.bulk_create(incidents, batch_size=1000)
     visits, entries, findings, items, events, rechecks = _inspections(rng, enterprises, ctx, first, days, now)

@@ -102,3 +102,46 @@ def test_the_same_seed_generates_the_same_history_ids_included():
     )
     call_command("generate", employees=300, days=3, seed=6, reset=True, no_migrate=True, stdout=io.StringIO())
     assert _history_digest() != first
+
+
+def _timestamps_digest() -> str:
+    """The generated rows' own times: when consents were given, reports submitted and reviewed,
+    incidents reported, inspections made, reminders sent, people updated, and which measures were
+    overdue (rows the clock stamps on insert, `auto_now_add`, are left out)."""
+    from fangkong.consent.models import Acceptance
+    from fangkong.notify.models import Run
+    from fangkong.reports.models import UnitReport
+    from fangkong.safety.models import Incident, Visit
+
+    rows = (
+        sorted(Acceptance.objects.values_list("person__employee_no", "accepted_at")),
+        sorted(Person.objects.values_list("employee_no", "updated_at")),
+        sorted(
+            UnitReport.objects.values_list(
+                "unit__code", "report_type__code", "period_start", "submitted_at", "updated_at", "reviewed_at"
+            ),
+            key=repr,
+        ),
+        sorted(Incident.objects.values_list("unit__code", "kind", "occurred_at", "reported_at")),
+        sorted(Visit.objects.values_list("unit__code", "visited_at")),
+        sorted(Run.objects.values_list("key", "due_at", "finished_at")),
+        sorted(Item.objects.filter(kind="measure_unattested").values_list("unit__code", "title", "due_at")),
+    )
+    assert all(rows), [len(r) for r in rows]
+    return hashlib.sha256(repr(rows).encode()).hexdigest()
+
+
+@pytest.mark.django_db
+def test_the_same_seed_and_present_moment_generate_the_same_times():
+    """A run's "now" is one value, given or the clock's: two runs with one seed and one `now` write the
+    same times into the rows the generators make (and the same reports, reminders and overdue items,
+    which depend on what has happened by then)."""
+    from fangkong.consent.models import Acceptance
+    from fangkong.org.generate import generate_group
+
+    now = timezone.now().replace(microsecond=0) - timedelta(hours=1)
+    generate_group(employees=300, days=3, seed=5, now=now, write=lambda _: None)
+    first = _timestamps_digest()
+    generate_group(employees=300, days=3, seed=5, now=now, reset=True, write=lambda _: None)
+    assert _timestamps_digest() == first
+    assert set(Acceptance.objects.values_list("accepted_at", flat=True)) == {now}
