@@ -1,10 +1,14 @@
 """A deterministic synthetic group at any scale: units, roster, memberships, module history, demo accounts.
 
 One seeded `random.Random` drives everything, so the same seed, employee count and day count give the
-same codes, names and people. Rows are built in Python with preassigned primary keys (a unit's `path`
-needs its own id) and written in bulk: `bulk_create` for the few thousand units, then COPY (PostgreSQL)
-or `executemany` (SQLite) for people and memberships, streamed in chunks so memory stays flat at a
-million employees. The whole run is one transaction with one audit row ("org.generate").
+same codes, names and people; with the same present moment (`generate_group(now=…)`, the clock's by
+default) the generators' rows carry the same times too. Rows stamped by the clock on insert, audit rows,
+and keys built from database ids (which a reset does not rewind) still differ between runs.
+
+Rows are built in Python with preassigned primary keys (a unit's `path` needs its own id) and written
+in bulk: `bulk_create` for the few thousand units, then COPY (PostgreSQL) or `executemany` (SQLite)
+for people and memberships, streamed in chunks so memory stays flat at a million employees. The whole
+run is one transaction with one audit row ("org.generate").
 
 Modules with history (check-ins, ledger, reports …) add it through `HISTORY_GENERATORS`; see there.
 """
