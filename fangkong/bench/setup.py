@@ -172,6 +172,20 @@ def full_day() -> date:
     return today() - timedelta(days=1)
 
 
+def vacuum_database() -> dict[str, Any]:
+    """VACUUM ANALYZE the whole database once (PostgreSQL): what autovacuum does to a database in
+    service, which a machine with autovacuum off (these test machines) never gets. Without it the
+    generated tables have no visibility map, and the reads that could be index-only fetch every row:
+    the unit page `/units/G/` took 166–254 ms before, 93–102 ms after (session 17 of
+    docs/performance-history.md). A database vacuumed before takes seconds."""
+    if connection.vendor != "postgresql":
+        return {"seconds": None, "method": "PostgreSQL only"}
+    started = time.monotonic()
+    with connection.cursor() as cur:  # autocommit: VACUUM cannot run inside a transaction
+        cur.execute("VACUUM (ANALYZE)")
+    return {"seconds": round(time.monotonic() - started, 1), "method": "VACUUM (ANALYZE) of the database"}
+
+
 def reset_today() -> dict[str, Any]:
     """Delete today's check-ins and the health items they opened, and zero today's counters
     (expected stays): the morning starts empty."""

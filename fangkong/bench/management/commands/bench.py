@@ -140,6 +140,8 @@ class Bench:
                 r["generate"]["ratio_to_copy"] = round(
                     r["generate"]["rows_per_s"] / r["copy_ceiling"]["rows_per_s"], 3
                 )
+            self.say("vacuuming the database, as autovacuum keeps it …")
+            r["vacuum"] = setup.vacuum_database()
             self.say("resetting today's check-ins (the morning starts empty) …")
             r["reset_today"] = setup.reset_today()
         self.units = setup.pick_units()
