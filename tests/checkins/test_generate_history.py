@@ -14,8 +14,13 @@ from django.utils import timezone
 from fangkong.checkins.models import CheckIn, RuleSet, UnitDay
 from fangkong.checkins.rollup import rollup
 from fangkong.checkins.rules import current_rules, evaluate
+from fangkong.consent.models import Acceptance
 from fangkong.ledger.models import Item
+from fangkong.notify.models import Run
+from fangkong.org.generate import generate_group
 from fangkong.org.models import Person, Unit
+from fangkong.reports.models import UnitReport
+from fangkong.safety.models import Incident, Visit
 
 
 @pytest.mark.django_db
@@ -108,11 +113,6 @@ def _timestamps_digest() -> str:
     """The generated rows' own times: when consents were given, reports submitted and reviewed,
     incidents reported, inspections made, reminders sent, people updated, and which measures were
     overdue (rows the clock stamps on insert, `auto_now_add`, are left out)."""
-    from fangkong.consent.models import Acceptance
-    from fangkong.notify.models import Run
-    from fangkong.reports.models import UnitReport
-    from fangkong.safety.models import Incident, Visit
-
     rows = (
         sorted(Acceptance.objects.values_list("person__employee_no", "accepted_at")),
         sorted(Person.objects.values_list("employee_no", "updated_at")),
@@ -136,9 +136,6 @@ def test_the_same_seed_and_present_moment_generate_the_same_times():
     """A run's "now" is one value, given or the clock's: two runs with one seed and one `now` write the
     same times into the rows the generators make (and the same reports, reminders and overdue items,
     which depend on what has happened by then)."""
-    from fangkong.consent.models import Acceptance
-    from fangkong.org.generate import generate_group
-
     now = timezone.now().replace(microsecond=0) - timedelta(hours=1)
     generate_group(employees=300, days=3, seed=5, now=now, write=lambda _: None)
     first = _timestamps_digest()
