@@ -46,3 +46,48 @@ def test_the_table_names_the_postgresql_settings_its_figures_depend_on():
 
 def test_the_table_of_a_sqlite_run_names_no_postgresql_settings():
     assert "shared_buffers" not in render_table({"database": {"vendor": "sqlite", "version": "3.40.1"}})
+
+
+def _run(insert_per_s: float, checkins_per_s: float, copy_rows_per_s: float, batch_per_s: float) -> dict:
+    checkins = {
+        "ratio_to_insert": round(checkins_per_s / insert_per_s, 3),
+        "p99_ms": 60.0,
+        "errors": 0,
+        "per_s": checkins_per_s,
+        "minutes_for_employees": round(1_000_000 / checkins_per_s / 60, 1),
+    }
+    return {
+        "ceilings": {"insert": {"per_s": insert_per_s}},
+        "checkins": checkins,
+        "checkins_during_rollups": {"errors": 0},
+        "verify": {"lost_total": 0, "ok": True},
+        "copy_ceiling": {"rows_per_s": copy_rows_per_s},
+        "batch": {"per_s": batch_per_s, "errors": 0},
+    }
+
+
+def test_the_million_goal_says_what_the_hosts_own_bare_insert_allows_and_keeps_its_verdict():
+    # A slow host: its bare insert alone takes 34.6 min for a million, at the ratio goal 69.2 min.
+    r = _run(insert_per_s=481.6, checkins_per_s=211.8, copy_rows_per_s=38_179, batch_per_s=1_789.6)
+    million = next(g for g in goals(r) if g["goal"] == "a million check-ins")
+    assert not million["met"] and million["measured"] == 78.7
+    assert (
+        "bare insert: 482 /s" in million["host"] and "at it 34.6 min, at 0.5 x it 69.2 min" in million["host"]
+    )
+    printed = render_table({"goals": goals(r)})
+    assert "a million at it 34.6 min" in printed.split("goal a million check-ins")[1]
+
+
+def test_the_batch_goal_names_the_hosts_copy_ceiling_and_keeps_its_verdict():
+    r = _run(insert_per_s=2_000, checkins_per_s=1_100, copy_rows_per_s=140_000, batch_per_s=10_500)
+    batch = next(g for g in goals(r) if g["goal"] == "batch endpoint")
+    assert batch["met"] and "COPY of check-in rows: 140,000 rows/s" in batch["host"]
+    assert "the batch is 0.075 x it" in batch["host"]
+    million = next(g for g in goals(r) if g["goal"] == "a million check-ins")
+    assert million["met"] and "at 0.5 x it 16.7 min" in million["host"]
+
+
+def test_a_run_without_ceilings_prints_no_host_line():
+    r = _run(insert_per_s=1_000, checkins_per_s=500, copy_rows_per_s=100_000, batch_per_s=5_000)
+    del r["ceilings"], r["copy_ceiling"]
+    assert all(g["host"] == "" for g in goals(r))
