@@ -45,7 +45,7 @@ def goals(r: dict[str, Any]) -> list[dict[str, Any]]:
             ">= 10 000 check-ins/s",
             b["per_s"],
             b["per_s"] >= 10_000 and b["errors"] == 0,
-            _copy_on_this_host(r),
+            _copy_on_this_host(r, b["per_s"]),
         )
     g = r.get("rollup", {}).get("group")
     if g:
@@ -96,12 +96,12 @@ def _million_on_this_host(r: dict[str, Any]) -> str:
     )
 
 
-def _copy_on_this_host(r: dict[str, Any]) -> str:
-    """The host's COPY ceiling of check-in rows beside the issue machine's."""
+def _copy_on_this_host(r: dict[str, Any], batch_per_s: float) -> str:
+    """The host's COPY ceiling of check-in rows beside the issue machine's, and the batch's share of it."""
     rows_per_s = (r.get("copy_ceiling") or {}).get("rows_per_s")
     if not rows_per_s:
         return ""
-    share = r["batch"]["per_s"] / rows_per_s
+    share = batch_per_s / rows_per_s
     return (
         f"this host's COPY of check-in rows: {rows_per_s:,.0f} rows/s "
         f"(the issue's machine ~{ISSUE_COPY_ROWS_PER_S:,}); the batch is {share:.3f} x it"
