@@ -150,3 +150,52 @@ def test_a_check_in_finding_every_audit_chain_held_waits_for_one_and_is_audited(
     assert AuditEntry.objects.filter(object_id=str(data.id), action="checkin.proxy").count() == 1
     assert verify() == (AuditEntry.objects.count(), None)
     assert UnitDay.objects.get(unit_id=alice.unit_id, day=stored.day).checked_in == 1
+
+
+def test_first_check_ins_outside_a_transaction_free_their_chain_and_keep_to_it(settings):
+    """A first check-in's single statement is its own transaction: the audit chain it wrote to is
+    free again once it returns, and the connection's next audit rows go to that chain first, so
+    each worker of a morning keeps to a chain of its own. The chain stays whole."""
+    from decimal import Decimal
+
+    import psycopg
+    from django.db import transaction
+
+    from fangkong.audit.actions import record, verify
+    from fangkong.audit.models import AuditEntry, ChainHead
+    from fangkong.checkins.actions import CheckinData, open_unit_day, people_for_checkin, submit_checkin
+    from fangkong.checkins.rules import current_rules
+    from fangkong.lib.dates import business_day
+
+    settings.AUDIT_CHAINS = 8
+    w = world()
+    ChainHead.objects.bulk_create([ChainHead(chain=c) for c in range(8)], ignore_conflicts=True)
+    current_rules()
+    alice, carol = people_for_checkin(pks=[w.alice.pk, w.carol.pk])
+    for person in (alice, carol):
+        open_unit_day(person.unit_id, business_day(person.enterprise.timezone))
+    with transaction.atomic():
+        record("test", "test.before", "thing", "before", unit_code="E1")
+    before = AuditEntry.objects.get(object_id="before").chain  # the chain this connection prefers now
+    db = connection.settings_dict
+
+    def other() -> psycopg.Connection:
+        return psycopg.connect(
+            host=db["HOST"], port=db["PORT"] or 5432, user=db["USER"], dbname=db["NAME"],
+            password=db["PASSWORD"] or None,
+        )  # fmt: skip
+
+    def check_in(person) -> int:
+        data = CheckinData(uuid.uuid4(), Decimal("36.5"))
+        stored, created = submit_checkin(w.grid_leader, person, data, source="proxy")
+        assert created and stored.version == 1
+        return AuditEntry.objects.get(object_id=str(data.id), action="checkin.proxy").chain
+
+    with other() as holder:  # another writer holds the preferred chain: the check-in takes another
+        holder.execute("SELECT 1 FROM audit_chainhead WHERE chain = %s FOR UPDATE", [before])
+        first = check_in(alice)
+    assert first != before
+    with other() as taker:  # free again: another connection takes it at once
+        taker.execute("SELECT 1 FROM audit_chainhead WHERE chain = %s FOR UPDATE NOWAIT", [first])
+    assert check_in(carol) == first, "the next check-in left the chain the connection wrote to last"
+    assert verify() == (AuditEntry.objects.count(), None)
