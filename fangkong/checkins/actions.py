@@ -368,13 +368,14 @@ def _audited(checkin: CheckIn, enterprise_code: str) -> dict[str, Any]:
 
 def _store_first(sub: _Accepted) -> CheckIn | None:
     """The common case of the morning peak in one statement (statements.store_first): a person's
-    first check-in of the day, green, with no exemption that may cover the day, in a unit-day that
-    has its counter row. None when it is not that case (nothing written): the transaction path
+    first check-in of the day, green, in a unit-day that has its counter row (a person exempt that
+    day leaves the exempt count in the same statement). None when it is not that case (nothing
+    written): the transaction path
     (`_store`) then decides, and answers replays, amendments, conflicts and the rest.
 
     Outside a transaction the statement is its own; inside one (an import, a test), a savepoint
     keeps its failure from aborting the surrounding work."""
-    if not statements.stores_first_at_once() or may_be_exempt(sub.person, sub.day, read=False):
+    if not statements.stores_first_at_once():
         return None
     checkin = _new_checkin(sub, None)
     if checkin.card != Card.GREEN:  # a red or yellow card has more to do in the transaction
@@ -388,7 +389,9 @@ def _store_first(sub: _Accepted) -> CheckIn | None:
     changes = _counter_moves(None, sub.unit.pk, checkin.card, checkin.where)[0][1]
     try:
         with transaction.atomic() if connection.in_atomic_block else nullcontext():
-            stored = statements.store_first(checkin, changes, append)
+            stored = statements.store_first(
+                checkin, changes, append, may_be_exempt=may_be_exempt(sub.person, sub.day, read=False)
+            )
     except DataError:
         return None  # no audit chain was free (the transaction path waits for one)
     except IntegrityError:

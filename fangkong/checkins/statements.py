@@ -211,7 +211,9 @@ def stores_first_at_once() -> bool:
     return connection.vendor == "postgresql"
 
 
-def store_first(checkin: CheckIn, changes: dict[str, int], audit_row: audit.Append | None) -> bool:
+def store_first(
+    checkin: CheckIn, changes: dict[str, int], audit_row: audit.Append | None, *, may_be_exempt: bool = False
+) -> bool:
     """Store a person's first check-in of the day with its unit-day's counters (and its audit row)
     in one statement, without a transaction of its own (PostgreSQL): the morning peak's common case.
 
@@ -229,14 +231,19 @@ def store_first(checkin: CheckIn, changes: dict[str, int], audit_row: audit.Appe
     False (nothing written) if the person has a current check-in or the unit-day has no counter row;
     IntegrityError with nothing written if the id was stored before; DataError with nothing written
     if no audit chain was free (`audit.append_ctes`), or if the counters did not move with the row.
-    The caller takes the transaction path then, which answers every other case."""
+    The caller takes the transaction path then, which answers every other case.
+
+    With `may_be_exempt` (the person has an exemption that may cover the day) the unit-day's exempt
+    count also loses the person if an exemption covers the check-in's day: counted as exempt until
+    now (placed in the unit, no check-in that day), the person counts as reported from now on. The
+    batch does the same (`batch._uncount_exempt`)."""
     names = tuple(sorted(changes))
     where_params = [checkin.person_id, checkin.unit_id, day_param(checkin.day)]
     insert_sql, insert_params = insert_select(
-        checkin, _first_where(), where_params, "unit_id, day", skip_conflicts=_CURRENT_CONFLICT
+        checkin, _first_where(), where_params, "unit_id, day, person_id", skip_conflicts=_CURRENT_CONFLICT
     )
     ctes, columns = (audit_row.sql, audit_row.columns) if audit_row else ("", "")
-    sql = _store_first_sql(insert_sql, names, ctes, columns)
+    sql = _store_first_sql(insert_sql, names, ctes, columns, may_be_exempt)
     params = [*insert_params, *(changes[n] for n in names), *(audit_row.params if audit_row else ())]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -259,8 +266,17 @@ def _first_where() -> str:
 
 
 @cache
-def _store_first_sql(insert_sql: str, names: tuple[str, ...], audit_ctes: str, audit_columns: str) -> str:
+def _store_first_sql(
+    insert_sql: str, names: tuple[str, ...], audit_ctes: str, audit_columns: str, may_be_exempt: bool
+) -> str:
     assign = ", ".join(f"{column(UnitDay, n)} = d.{column(UnitDay, n)} + %s" for n in names)
+    if may_be_exempt:
+        exempt, start, end = column(UnitDay, "exempt"), column(Exemption, "start"), column(Exemption, "end")
+        assign += (
+            f", {exempt} = d.{exempt} - (EXISTS (SELECT 1 FROM {table(Exemption)} x "  # noqa: S608
+            f"WHERE x.person_id = stored.person_id AND x.cancelled_at IS NULL "
+            f"AND x.{start} <= stored.day AND x.{end} >= stored.day))::int"
+        )
     ctes = [
         f"stored AS ({insert_sql})",
         f"counted AS (UPDATE {table(UnitDay)} d SET {assign} FROM stored "  # noqa: S608

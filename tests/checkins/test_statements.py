@@ -188,3 +188,34 @@ def test_what_the_single_statement_does_not_answer_takes_the_transaction_path(w)
     assert red.card == "red" and Item.objects.filter(person=w.bob).count() == 1
     assert CheckIn.objects.filter(current=True).count() == 2
     assert sum(UnitDay.objects.values_list("checked_in", flat=True)) == 2
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the single statement is PostgreSQL's")
+def test_an_exempt_persons_first_check_in_leaves_the_exempt_count_in_the_single_statement(w):
+    """A person on leave who checks in all the same counts as reported, no longer as exempt; one whose
+    exemption ended yesterday was not counted as exempt today and leaves the count alone. The
+    counters equal a recount from the exemptions and check-ins."""
+    from fangkong.checkins.rollup import recount_exempt
+
+    today = business_day(w.e1.timezone)
+    add_exemption("test", w.alice, start=today, end=today + timedelta(days=3), reason="leave")
+    add_exemption(
+        "test", w.bob, start=today - timedelta(days=5), end=today - timedelta(days=1), reason="business_trip"
+    )
+    alice, bob = _ready(w.alice), _ready(w.bob)
+    assert alice.may_be_exempt and bob.may_be_exempt  # both take the exempt variant of the statement
+    assert UnitDay.objects.get(unit_id=alice.unit_id, day=today).exempt == 1
+
+    for person in (alice, bob):
+        with CaptureQueriesContext(connection) as queries:
+            stored, created = submit_checkin(
+                w.grid_leader, person, CheckinData(uuid.uuid4(), Decimal("36.5")), source="proxy"
+            )
+        writes = _writes(queries.captured_queries)
+        assert created and len(writes) == 1 and writes[0].startswith("WITH stored AS (INSERT")
+
+    counted = {u.unit_id: (u.checked_in, u.exempt) for u in UnitDay.objects.filter(day=today)}
+    assert counted[alice.unit_id] == (1, 0) and counted[bob.unit_id] == (1, 0)
+    recount_exempt((unit_id, today) for unit_id in counted)
+    assert {u.unit_id: (u.checked_in, u.exempt) for u in UnitDay.objects.filter(day=today)} == counted
+    assert verify() == (AuditEntry.objects.count(), None)
