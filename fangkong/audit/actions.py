@@ -372,7 +372,8 @@ def appended(values: Sequence[Any]) -> None:
         return
     # The statement was its own transaction, which has released the chain: only the preference is
     # kept, as `_keep` leaves it there (its marker would run at once, so `_held` never finds it). A
-    # first check-in of the day comes here; `_keep`'s look-ups were ~5 % of its Python.
+    # first check-in of the day comes here; `_keep`'s look-ups cost it 50 000 instructions
+    # (docs/performance-history.md, session 19).
     setattr(connection, _HOLD, _Hold(chain, seq, hash_, _released, ()))
 
 

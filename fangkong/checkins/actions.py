@@ -370,8 +370,8 @@ def _store_first(sub: _Accepted) -> CheckIn | None:
     """The common case of the morning peak in one statement (statements.store_first): a person's
     first check-in of the day, green, in a unit-day that has its counter row (a person exempt that
     day leaves the exempt count in the same statement). None when it is not that case (nothing
-    written): the transaction path
-    (`_store`) then decides, and answers replays, amendments, conflicts and the rest.
+    written): the transaction path (`_store`) then decides, and answers replays, amendments,
+    conflicts and the rest.
 
     Outside a transaction the statement is its own; inside one (an import, a test), a savepoint
     keeps its failure from aborting the surrounding work."""
