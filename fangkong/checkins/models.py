@@ -188,7 +188,9 @@ class UnitDay(models.Model):
     # Counted check-ins saying the person is on site that day (return to work: controls.operations).
     on_site = models.IntegerField(default=0)
     # People placed on the unit that day with an exemption covering it who have not checked in:
-    # recounted (rollup.recount_exempt) whenever an exemption, a first check-in or a placement changes.
+    # recounted (rollup.recount_exempt) whenever an exemption or a placement changes. A person's first
+    # check-in of the day takes the person off it (the batch and the single statement subtract one;
+    # the transaction path recounts).
     exempt = models.IntegerField(default=0)
 
     class Meta:
