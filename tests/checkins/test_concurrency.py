@@ -158,7 +158,6 @@ def test_first_check_ins_outside_a_transaction_free_their_chain_and_keep_to_it(s
     each worker of a morning keeps to a chain of its own. The chain stays whole."""
     from decimal import Decimal
 
-    import psycopg
     from django.db import transaction
 
     from fangkong.audit.actions import record, verify
@@ -177,13 +176,6 @@ def test_first_check_ins_outside_a_transaction_free_their_chain_and_keep_to_it(s
     with transaction.atomic():
         record("test", "test.before", "thing", "before", unit_code="E1")
     before = AuditEntry.objects.get(object_id="before").chain  # the chain this connection prefers now
-    db = connection.settings_dict
-
-    def other() -> psycopg.Connection:
-        return psycopg.connect(
-            host=db["HOST"], port=db["PORT"] or 5432, user=db["USER"], dbname=db["NAME"],
-            password=db["PASSWORD"] or None,
-        )  # fmt: skip
 
     def check_in(person) -> int:
         data = CheckinData(uuid.uuid4(), Decimal("36.5"))
@@ -191,11 +183,36 @@ def test_first_check_ins_outside_a_transaction_free_their_chain_and_keep_to_it(s
         assert created and stored.version == 1
         return AuditEntry.objects.get(object_id=str(data.id), action="checkin.proxy").chain
 
-    with other() as holder:  # another writer holds the preferred chain: the check-in takes another
-        holder.execute("SELECT 1 FROM audit_chainhead WHERE chain = %s FOR UPDATE", [before])
-        first = check_in(alice)
+    held, release = threading.Event(), threading.Event()
+
+    def hold() -> None:  # another writer holds the preferred chain: the check-in takes another
+        try:
+            with transaction.atomic():
+                ChainHead.objects.select_for_update().get(chain=before)
+                held.set()
+                release.wait(10)
+        finally:
+            connections.close_all()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    assert held.wait(10)
+    first = check_in(alice)
+    release.set()
+    holder.join()
     assert first != before
-    with other() as taker:  # free again: another connection takes it at once
-        taker.execute("SELECT 1 FROM audit_chainhead WHERE chain = %s FOR UPDATE NOWAIT", [first])
+    taken: list[int] = []
+
+    def take() -> None:  # free again: another connection takes it at once
+        try:
+            with transaction.atomic():
+                taken.append(ChainHead.objects.select_for_update(nowait=True).get(chain=first).chain)
+        finally:
+            connections.close_all()
+
+    taker = threading.Thread(target=take)
+    taker.start()
+    taker.join()
+    assert taken == [first]
     assert check_in(carol) == first, "the next check-in left the chain the connection wrote to last"
     assert verify() == (AuditEntry.objects.count(), None)
