@@ -113,8 +113,6 @@ def test_a_check_in_finding_every_audit_chain_held_waits_for_one_and_is_audited(
     transaction path then waits for the chain, and the row is stored once, audited once."""
     from decimal import Decimal
 
-    from django.db import transaction
-
     from fangkong.audit.actions import verify
     from fangkong.audit.models import AuditEntry, ChainHead
     from fangkong.checkins.actions import CheckinData, open_unit_day, people_for_checkin, submit_checkin
@@ -127,20 +125,7 @@ def test_a_check_in_finding_every_audit_chain_held_waits_for_one_and_is_audited(
     current_rules()
     alice = people_for_checkin(pks=[w.alice.pk])[0]
     open_unit_day(alice.unit_id, business_day(alice.enterprise.timezone))
-    held, release = threading.Event(), threading.Event()
-
-    def hold() -> None:
-        try:
-            with transaction.atomic():
-                ChainHead.objects.select_for_update().get(chain=0)
-                held.set()
-                release.wait(10)
-        finally:
-            connections.close_all()
-
-    holder = threading.Thread(target=hold)
-    holder.start()
-    assert held.wait(10)
+    holder, release = _hold_chain(0)
     threading.Timer(0.5, release.set).start()
     data = CheckinData(uuid.uuid4(), Decimal("36.5"))
     stored, created = submit_checkin(w.grid_leader, alice, data, source="proxy")
@@ -183,20 +168,7 @@ def test_first_check_ins_outside_a_transaction_free_their_chain_and_keep_to_it(s
         assert created and stored.version == 1
         return AuditEntry.objects.get(object_id=str(data.id), action="checkin.proxy").chain
 
-    held, release = threading.Event(), threading.Event()
-
-    def hold() -> None:  # another writer holds the preferred chain: the check-in takes another
-        try:
-            with transaction.atomic():
-                ChainHead.objects.select_for_update().get(chain=before)
-                held.set()
-                release.wait(10)
-        finally:
-            connections.close_all()
-
-    holder = threading.Thread(target=hold)
-    holder.start()
-    assert held.wait(10)
+    holder, release = _hold_chain(before)  # another writer holds the preferred chain: it takes another
     first = check_in(alice)
     release.set()
     holder.join()
@@ -216,3 +188,27 @@ def test_first_check_ins_outside_a_transaction_free_their_chain_and_keep_to_it(s
     assert taken == [first]
     assert check_in(carol) == first, "the next check-in left the chain the connection wrote to last"
     assert verify() == (AuditEntry.objects.count(), None)
+
+
+def _hold_chain(chain: int) -> tuple[threading.Thread, threading.Event]:
+    """Another writer (a thread on its own connection) holding the audit chain's head until the
+    returned event is set; join the thread after setting it."""
+    from django.db import transaction
+
+    from fangkong.audit.models import ChainHead
+
+    held, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        try:
+            with transaction.atomic():
+                ChainHead.objects.select_for_update().get(chain=chain)
+                held.set()
+                release.wait(10)
+        finally:
+            connections.close_all()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    assert held.wait(10)
+    return holder, release
