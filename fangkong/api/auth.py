@@ -7,12 +7,11 @@ from functools import cache
 from typing import Any, Protocol
 
 from django.contrib.auth import get_user_model
-from django.db import connection
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja.security import APIKeyCookie, HttpBearer
 
-from fangkong.org import access
+from fangkong.org import access, rawsql
 from fangkong.org.actions import token_digest
 from fangkong.org.models import ApiToken
 from fangkong.org.rawsql import Columns, table
@@ -37,7 +36,7 @@ def _live_token(token: str) -> ApiToken | None:
     """The token, if it is neither revoked nor held by a disabled account, with its user and the
     user's grants: one hand-written read (org.rawsql), as every API call of the morning peak makes
     it (a row per grant)."""
-    with connection.cursor() as cursor:
+    with rawsql.cursor() as cursor:
         cursor.execute(_token_sql(), [token_digest(token)])
         return _token_from(cursor.fetchall())
 
@@ -74,7 +73,7 @@ def _live_token_with(
 ) -> tuple[ApiToken | None, list[tuple[Any, ...]]]:
     """`_live_token` and the extra read in one statement: (the token or None, the extra's rows)."""
     sql, params = extra
-    with connection.cursor() as cursor:
+    with rawsql.cursor() as cursor:
         cursor.execute(_token_with_sql(sql), [token_digest(token), *params])
         rows = cursor.fetchall()
     n = len(_TOKEN) + len(_USER) + 2  # the token's columns, then the extra's

@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from fangkong.audit import actions as audit
 from fangkong.consent.models import Acceptance
+from fangkong.org import rawsql
 from fangkong.org.models import Membership, Person, Unit
 from fangkong.org.rawsql import (
     Columns,
@@ -75,9 +76,10 @@ def people(*, employee_nos: Iterable[str] = (), pks: Iterable[int] = ()) -> list
     read = PeopleRead(employee_nos=employee_nos, pks=pks)
     if read.statement is None:
         return []
-    with connection.cursor() as cursor:
+    with rawsql.cursor() as cursor:
         cursor.execute(*read.statement)
-        return read.build(cursor.fetchall())
+        rows = cursor.fetchall()
+    return read.build(rows)
 
 
 class PeopleRead:
@@ -245,7 +247,7 @@ def store_first(
     ctes, columns = (audit_row.sql, audit_row.columns) if audit_row else ("", "")
     sql = _store_first_sql(insert_sql, names, ctes, columns, may_be_exempt)
     params = [*insert_params, *(changes[n] for n in names), *(audit_row.params if audit_row else ())]
-    with connection.cursor() as cursor:
+    with rawsql.cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
     if audit_row is not None:

@@ -198,3 +198,85 @@ def test_array_text_reads_back_as_the_same_values(db):
         for values, kind in cases:
             cursor.execute(f"SELECT %s::{kind}[]", [array_text(values)])
             assert cursor.fetchone()[0] == values
+
+
+# --- cursor: the connection's own cursor for the hot statements -----------------------------------
+
+from django.db import ProgrammingError  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+
+from fangkong.org import rawsql  # noqa: E402
+
+on_postgresql = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="the kept cursor is PostgreSQL's"
+)
+
+
+def _seq(chain: int) -> int:
+    with rawsql.cursor() as cursor:
+        cursor.execute(f"SELECT seq FROM {table(ChainHead)} WHERE chain = %s", [chain])  # noqa: S608
+        return cursor.fetchone()[0]
+
+
+@on_postgresql
+@pytest.mark.django_db
+def test_the_hot_cursor_is_kept_for_the_next_statement_and_reads_what_the_orm_wrote():
+    ChainHead.objects.create(chain=11, seq=4)
+    with rawsql.cursor() as first:
+        first.execute("SELECT 1")
+    with rawsql.cursor() as second:
+        second.execute("SELECT 2")
+        assert second.fetchone() == (2,)
+    assert second is first  # the same psycopg cursor, not a new one per statement
+    assert _seq(11) == 4
+
+
+@on_postgresql
+@pytest.mark.django_db
+def test_the_hot_cursor_raises_djangos_errors_and_works_after_them():
+    with pytest.raises(ProgrammingError), transaction.atomic():
+        with rawsql.cursor() as cursor:
+            cursor.execute("SELECT * FROM no_such_table")
+    ChainHead.objects.create(chain=12, seq=9)
+    assert _seq(12) == 9
+
+
+@on_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_the_hot_cursor_is_replaced_with_the_connection():
+    ChainHead.objects.create(chain=13, seq=1)
+    with rawsql.cursor() as before:
+        before.execute("SELECT 1")
+    connection.close()  # a persistent connection Django replaced (it was broken, or too old)
+    assert _seq(13) == 1
+    with rawsql.cursor() as after:
+        after.execute("SELECT 1")
+    assert after is not before
+    assert not after.closed
+
+
+@pytest.mark.django_db
+def test_the_hot_cursors_statements_are_seen_where_they_are_watched():
+    ChainHead.objects.create(chain=14, seq=2)
+    with CaptureQueriesContext(connection) as seen:
+        assert _seq(14) == 2
+    assert [q["sql"] for q in seen.captured_queries if "chain" in q["sql"]]
+    calls = []
+
+    def watch(execute, sql, params, many, context):
+        calls.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(watch):
+        assert _seq(14) == 2
+    assert len(calls) == 1
+
+
+@pytest.mark.django_db
+def test_a_nested_hot_cursor_leaves_the_outer_ones_rows_alone():
+    ChainHead.objects.create(chain=15, seq=3)
+    ChainHead.objects.create(chain=16, seq=6)
+    with rawsql.cursor() as outer:
+        outer.execute(f"SELECT seq FROM {table(ChainHead)} WHERE chain = %s", [15])  # noqa: S608
+        assert _seq(16) == 6
+        assert outer.fetchone() == (3,)
