@@ -11,6 +11,8 @@ from django.http import HttpRequest
 from django.utils import timezone
 from ninja.security import APIKeyCookie, HttpBearer
 
+from fangkong.checkins.actions import DEVICE_PREFIX
+from fangkong.checkins.models import Device
 from fangkong.org import access, rawsql
 from fangkong.org.actions import token_digest
 from fangkong.org.models import ApiToken
@@ -150,9 +152,6 @@ class DeviceAuth(_Bearer):
     """A kiosk's or gate's token: accepted only on the check-in routes, for its own enterprise."""
 
     def authenticate(self, request: HttpRequest, token: str):
-        from fangkong.checkins.actions import DEVICE_PREFIX
-        from fangkong.checkins.models import Device
-
         if not token.startswith(DEVICE_PREFIX):
             return None
         device = (

@@ -66,8 +66,11 @@ class CheckinData:
             "captured_at": self.captured_at.isoformat() if self.captured_at else None,
             "note": self.note,
         }
-        return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+        return hashlib.sha256(_digest_text(body).encode()).hexdigest()
 
+
+# `json.dumps(body, sort_keys=True, ensure_ascii=False)`, with its encoder made once, not per call.
+_digest_text = json.JSONEncoder(sort_keys=True, ensure_ascii=False).encode
 
 _region_codes: frozenset[str] | None = None
 

@@ -8,4 +8,5 @@ from django.dispatch import Signal
 # green): this is the hot path of the morning peak. A green first check-in stored by the single
 # statement of actions._store_first is announced after that statement, which is its transaction:
 # a listener that writes for a green check-in would write outside it.
-checkins_stored = Signal()
+# Its receivers are kept per sender (use_caching): every check-in sends it.
+checkins_stored = Signal(use_caching=True)

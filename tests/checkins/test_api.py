@@ -2,7 +2,9 @@
 
 import json
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import connection
@@ -10,7 +12,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from fangkong.checkins.actions import open_unit_day, register_device
+from fangkong.checkins.actions import CheckinData, open_unit_day, register_device
 from fangkong.checkins.models import CheckIn, UnitDay
 from fangkong.ledger.models import Item
 from fangkong.lib.dates import business_day
@@ -255,3 +257,17 @@ def test_cards_list_names_red_and_yellow_for_officers_only(w):
     assert _client(w.segment_admin).get("/api/v1/units/E1/cards").status_code == 404
     assert _client(w.group_admin).get("/api/v1/units/G/rollup").json()["red"] == 1
     assert _client(w.outsider).get("/api/v1/units/E1/cards").status_code == 404
+
+
+def test_a_bodys_digest_stays_what_earlier_versions_stored():
+    """A replay is told from a conflict by the digest stored with the check-in: the digest of a body
+    must not change between versions, or a retry after an upgrade would be refused as a conflict."""
+    data = CheckinData(
+        id=uuid.UUID(int=7),
+        temperature=Decimal("36.6"),
+        visited=["310000"],
+        captured_at=datetime(2026, 3, 2, 8, 15, tzinfo=ZoneInfo("Asia/Shanghai")),
+        note="早班 体温正常",
+    )
+    # sha256 of json.dumps(body, sort_keys=True, ensure_ascii=False), as the first version wrote it
+    assert data.digest("E0000007") == "61b1f649404fca92cc3987297418787ffc5d671419924446f1d4a2b4483bcfed"
