@@ -16,7 +16,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from fangkong.org.bulk import insert_values
-from fangkong.org.rawsql import execute_after, insert_statement, qn, table
+from fangkong.org.rawsql import execute_after, insert_statement, on_postgresql, qn, table
 
 from .models import AuditEntry, ChainHead
 
@@ -302,7 +302,7 @@ def append_ctes(
     `entry_hash` hashes, built here around the chain, sequence number and previous hash. If `after`
     wrote and no chain was free (or the heads are not made yet) the statement fails with a division
     by zero, undoing its writes: take the transaction path then. None if this database cannot."""
-    if connection.vendor != "postgresql":
+    if not on_postgresql():
         return None
     at = timezone.now()
     name, object_id, stored = actor_name(actor)[:150], str(obj_id)[:64], as_stored(detail)

@@ -210,7 +210,7 @@ def _counters_sql(names: tuple[str, ...]) -> str:
 
 def stores_first_at_once() -> bool:
     """Whether a first check-in of the day can be stored by one statement (`store_first`)."""
-    return connection.vendor == "postgresql"
+    return rawsql.on_postgresql()
 
 
 def store_first(
