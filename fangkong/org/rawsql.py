@@ -35,7 +35,8 @@ def _db() -> Any:
 @cache
 def on_postgresql() -> bool:
     """Whether the database is PostgreSQL: `connection.vendor`, asked once (it cannot change while
-    the process runs), as each ask through the proxy cost a check-in ~1 µs, a few times over."""
+    the process runs). Each ask through `django.db.connection` costs ~16 000 instructions: the proxy
+    and asgiref's `Local` behind it each fail a plain attribute look-up first (session 20)."""
     return _db().vendor == "postgresql"
 
 
