@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db import DataError, IntegrityError, connection, transaction
+from django.db import DEFAULT_DB_ALIAS, DataError, IntegrityError, connections, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -391,7 +391,7 @@ def _store_first(sub: _Accepted) -> CheckIn | None:
             return None
     changes = _counter_moves(None, sub.unit.pk, checkin.card, checkin.where)[0][1]
     try:
-        with transaction.atomic() if connection.in_atomic_block else nullcontext():
+        with transaction.atomic() if connections[DEFAULT_DB_ALIAS].in_atomic_block else nullcontext():
             stored = statements.store_first(
                 checkin, changes, append, may_be_exempt=may_be_exempt(sub.person, sub.day, read=False)
             )
