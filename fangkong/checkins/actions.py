@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db import DEFAULT_DB_ALIAS, DataError, IntegrityError, connections, transaction
+from django.db import DataError, IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -24,7 +24,7 @@ from fangkong.ledger import hooks as ledger_hooks
 from fangkong.lib.dates import business_day
 from fangkong.org.actions import ActionError, token_digest
 from fangkong.org.models import Membership, Person, Region, Unit
-from fangkong.org.rawsql import build, insert_statement, pipeline
+from fangkong.org.rawsql import build, default_connection, insert_statement, pipeline
 from fangkong.org.roster import placements_on
 
 from . import rollup, signals, statements
@@ -391,7 +391,7 @@ def _store_first(sub: _Accepted) -> CheckIn | None:
             return None
     changes = _counter_moves(None, sub.unit.pk, checkin.card, checkin.where)[0][1]
     try:
-        with transaction.atomic() if connections[DEFAULT_DB_ALIAS].in_atomic_block else nullcontext():
+        with transaction.atomic() if default_connection().in_atomic_block else nullcontext():
             stored = statements.store_first(
                 checkin, changes, append, may_be_exempt=may_be_exempt(sub.person, sub.day, read=False)
             )

@@ -26,18 +26,18 @@ from psycopg.pq import ExecStatus
 M = TypeVar("M", bound=Model)
 
 
-def _db() -> Any:
+def default_connection() -> Any:
     """The default connection itself: `django.db.connection` is a proxy that looks it up on every
-    attribute, which a hot path pays per field or statement."""
+    attribute, which a hot path pays per field or statement (~16 000 instructions each: session 20).
+    Each call still costs one look-up in asgiref's `Local`: take it once per function."""
     return connections[DEFAULT_DB_ALIAS]
 
 
 @cache
 def on_postgresql() -> bool:
     """Whether the database is PostgreSQL: `connection.vendor`, asked once (it cannot change while
-    the process runs). Each ask through `django.db.connection` costs ~16 000 instructions: the proxy
-    and asgiref's `Local` behind it each fail a plain attribute look-up first (session 20)."""
-    return _db().vendor == "postgresql"
+    the process runs; `default_connection` says what each ask costs)."""
+    return default_connection().vendor == "postgresql"
 
 
 def qn(name: str) -> str:
@@ -95,7 +95,7 @@ def day_param(value: dt.date) -> Any:
 def _dates_pass() -> bool:
     """Whether the backend passes a date to the driver unchanged (PostgreSQL's does)."""
     day = dt.date(2000, 1, 1)
-    return _db().ops.adapt_datefield_value(day) is day
+    return default_connection().ops.adapt_datefield_value(day) is day
 
 
 def any_of(values: Sequence[Any]) -> tuple[str, list[Any]]:
@@ -225,7 +225,7 @@ def insert_statement(obj: Model) -> tuple[str, list[Any]]:
     sql, fields = _insert_sql[key]
     obj._state.adding = False
     obj._state.db = DEFAULT_DB_ALIAS
-    db = _db()
+    db = default_connection()
     stored = obj.__dict__
     values = []
     for f, (plain, wrap) in zip(fields, _pass_through(key), strict=True):
@@ -262,7 +262,7 @@ def _plain(field: Field) -> _Plain:
     text); or for which it is one step of the backend's, taken here as Django takes it: a finite
     Decimal, a list or dict for a JSON column. None only where the column takes NULL. Anything else
     goes through Django."""
-    db = _db()
+    db = default_connection()
     cls, none = type(field), ((type(None),) if field.null else ())
     if cls is models.ForeignKey:
         types, wrap = _plain(field.target_field)  # type: ignore[attr-defined]
@@ -400,9 +400,9 @@ def cursor() -> Iterator[Any]:
     Django's own cursor where something watches the statements (a query log, as
     `CaptureQueriesContext` and `DEBUG` keep; an `execute_wrapper`), off PostgreSQL, and when the
     kept cursor is in use (a nested block). Fetch the rows inside the block."""
-    db = _db()
+    db = default_connection()
     kept = db.__dict__.get(_HOT)
-    if db.vendor != "postgresql" or db.queries_logged or db.execute_wrappers or (kept and kept[1]):
+    if not on_postgresql() or db.queries_logged or db.execute_wrappers or (kept and kept[1]):
         with db.cursor() as wrapped:
             yield wrapped
         return
@@ -486,7 +486,7 @@ def pipeline() -> Iterator[Pipeline]:
     it did; a statement that fails raises when the block ends (as Django's error, e.g.
     IntegrityError), and the ones after it do not run. Other code may run statements in the block
     too: reading a result there waits for it (one round trip for all sent so far)."""
-    db = _db()
+    db = default_connection()
     pipe = Pipeline(db)
     if db.vendor != "postgresql" or not _pipeline_supported():
         yield pipe

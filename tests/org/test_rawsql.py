@@ -207,7 +207,7 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 from fangkong.org import rawsql  # noqa: E402
 
-on_postgresql = pytest.mark.skipif(
+postgresql_only = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="the kept cursor is PostgreSQL's"
 )
 
@@ -218,7 +218,7 @@ def _seq(chain: int) -> int:
         return cursor.fetchone()[0]
 
 
-@on_postgresql
+@postgresql_only
 @pytest.mark.django_db
 def test_the_hot_cursor_is_kept_for_the_next_statement_and_reads_what_the_orm_wrote():
     ChainHead.objects.create(chain=11, seq=4)
@@ -231,7 +231,7 @@ def test_the_hot_cursor_is_kept_for_the_next_statement_and_reads_what_the_orm_wr
     assert _seq(11) == 4
 
 
-@on_postgresql
+@postgresql_only
 @pytest.mark.django_db
 def test_the_hot_cursor_raises_djangos_errors_and_works_after_them():
     with pytest.raises(ProgrammingError), transaction.atomic():
@@ -241,7 +241,7 @@ def test_the_hot_cursor_raises_djangos_errors_and_works_after_them():
     assert _seq(12) == 9
 
 
-@on_postgresql
+@postgresql_only
 @pytest.mark.django_db(transaction=True)
 def test_the_hot_cursor_is_replaced_with_the_connection():
     ChainHead.objects.create(chain=13, seq=1)
