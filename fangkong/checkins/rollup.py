@@ -12,10 +12,10 @@ from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from datetime import date
 from functools import cache
-from typing import overload
+from typing import TypeVar, overload
 
 from django.db import connection, transaction
-from django.db.models import Count, Exists, OuterRef, QuerySet
+from django.db.models import Count, Exists, F, Model, OuterRef, Q, QuerySet
 
 from fangkong.ledger.models import OPEN_STATES, Item
 from fangkong.org.models import Membership, Person, Unit
@@ -23,6 +23,8 @@ from fangkong.org.rawsql import array_text, table
 from fangkong.org.roster import placements_on
 
 from .models import CheckIn, Exemption, OpenDay, UnitDay
+
+M = TypeVar("M", bound=Model)
 
 FIGURES = ("expected", "checked_in", "missing", "exempt", "abnormal", "red", "yellow", "open_items")
 
@@ -234,13 +236,14 @@ def missing_people(unit: Unit, day: date) -> QuerySet[Person]:
     return _unreported(Person.objects.filter(pk__in=expected), day)
 
 
-def _unreported(people: QuerySet[Person], day: date) -> QuerySet[Person]:
-    """Those of `people` with neither a check-in nor an exemption that day."""
+def _unreported(rows: QuerySet[M], day: date, person: str = "pk") -> QuerySet[M]:
+    """Those of `rows` (people, or rows naming a person by the field `person`) whose person has
+    neither a check-in nor an exemption that day."""
     # NOT EXISTS probes the (person, day) indexes per candidate; NOT IN over the day's million
     # check-ins would make PostgreSQL rescan them.
-    reported = reported_people(day).filter(person_id=OuterRef("pk"))
-    exempt = exempt_people(day).filter(person_id=OuterRef("pk"))
-    return people.filter(~Exists(reported)).filter(~Exists(exempt))
+    reported = reported_people(day).filter(person_id=OuterRef(person))
+    exempt = exempt_people(day).filter(person_id=OuterRef(person))
+    return rows.filter(~Exists(reported)).filter(~Exists(exempt))
 
 
 MISSING_ORDER = ("unit__path", "employee_no")  # the missing lists' order: by unit, then number
@@ -286,14 +289,61 @@ def first_missing(unit: Unit, day: date, n: int) -> list[Person]:
     return list(Person.objects.filter(pk__in=found).select_related("unit").order_by(*MISSING_ORDER)[:n])
 
 
+def missing_page(unit: Unit, day: date, start: int, stop: int) -> list[Person]:
+    """`missing_list(unit, day)[start:stop]`, without reading the people before `start`.
+
+    The full query finds and sorts every missing person of the subtree before it can skip to a
+    page: 1.3-2.9 s a page past the first thousand at the group of 1 000 000 people
+    (docs/performance.md). Here the day's counters say how many missing people each unit holds,
+    so whole units before the page are skipped uncounted, and one query reads the people of the
+    units the page falls in (more only if the counters were behind a check-in made meanwhile).
+
+    The list sorts people by their unit now (MISSING_ORDER), the counters by their placement that
+    day: those placed that day on a unit of the subtree and on another unit now (moved, or left
+    from it) are read apart, few rows, and counted under their unit now, inside the subtree or out
+    of it. The units' order is the database's, as the full query's is.
+    """
+    if stop <= start:
+        return []
+    open_day(day)
+    subtree = unit.subtree()
+    counters = UnitDay.objects.filter(day=day, unit__in=subtree.values("pk"))
+    held = counters.annotate(n=F("expected") - F("checked_in") - F("exempt")).filter(n__gt=0)
+    per_unit: dict[int, int] = defaultdict(int, held.values_list("unit_id", "n"))
+    placed_then = placements_on(subtree, day)
+    moved = _unreported(placed_then.exclude(end=None).exclude(unit_id=F("person__unit_id")), day, "person_id")
+    outside: set[int] = set()
+    for then, now, now_path in moved.values_list("unit_id", "person__unit_id", "person__unit__path"):
+        per_unit[then] -= 1
+        per_unit[now] += 1
+        if not now_path.startswith(unit.path):
+            outside.add(now)
+    order = Unit.objects.filter(Q(path__startswith=unit.path) | Q(pk__in=outside)).order_by("path")
+    units = [u for u in order.values_list("pk", flat=True) if per_unit.get(u, 0) > 0]
+    first, skip = 0, start  # the first unit holding the page, and its people before the page
+    while first < len(units) and per_unit[units[first]] <= skip:
+        skip -= per_unit[units[first]]
+        first += 1
+    placed = placed_then.filter(person_id=OuterRef("pk"))
+    found: list[Person] = []
+    while first < len(units) and len(found) < stop - start:
+        want = stop - start - len(found)
+        last, held_here = first, 0
+        while last < len(units) and held_here < skip + want:
+            held_here += per_unit[units[last]]
+            last += 1
+        run = _unreported(Person.objects.filter(unit_id__in=units[first:last]), day).filter(Exists(placed))
+        found += run.select_related("unit").order_by(*MISSING_ORDER)[skip : skip + want]
+        first, skip = last, 0
+    return found
+
+
 class MissingList:
     """`missing_people(unit, day)` in MISSING_ORDER, paged (a Paginator's object list, the API's
     pages). Its count is the roll-up's missing figure, from the day's counters: the property test
-    holds it equal to the people listed (tests/checkins/test_rollup_property.py). Pages ending
-    within the first FIRST are read by `first_missing`, deeper ones by the full query. For an
-    enterprise of 76 000 people the full query and its count took 0.8-0.9 s a page."""
-
-    FIRST = 1000
+    holds it equal to the people listed (tests/checkins/test_rollup_property.py). A page is read by
+    `missing_page`, which skips the units before it by the same counters; the whole list, by the
+    full query. For an enterprise of 76 000 people the full query and its count took 0.8-0.9 s."""
 
     def __init__(self, unit: Unit, day: date) -> None:
         self.unit, self.day = unit, day
@@ -318,9 +368,9 @@ class MissingList:
         if isinstance(key, int):
             return self[key : key + 1][0]
         start, stop = key.start or 0, key.stop
-        if stop is not None and stop <= self.FIRST:
-            return first_missing(self.unit, self.day, stop)[start:]
-        return list(missing_list(self.unit, self.day)[key])
+        if stop is None:
+            return list(missing_list(self.unit, self.day)[start:])
+        return missing_page(self.unit, self.day, start, stop)
 
 
 def cards(unit: Unit, day: date, colours: list[str]) -> QuerySet[CheckIn]:

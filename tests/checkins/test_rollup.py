@@ -1,5 +1,7 @@
-"""The roll-up of a root, which is read without a test on the path (checkins.rollup._figures_sql), and
-the first missing people of a board, which are read without the rest (checkins.rollup.first_missing)."""
+"""The roll-up of a root, which is read without a test on the path (checkins.rollup._figures_sql), the
+first missing people of a board, which are read without the rest (checkins.rollup.first_missing), and
+a page of the missing list, which skips the units before it by the day's counters
+(checkins.rollup.missing_page)."""
 
 import uuid
 from datetime import UTC, date, datetime, timedelta
@@ -9,7 +11,14 @@ import pytest
 
 from fangkong.checkins import rollup as rollup_module
 from fangkong.checkins.actions import CheckinData, people_for_checkin, submit_checkin
-from fangkong.checkins.rollup import MISSING_ORDER, MissingList, first_missing, missing_people, rollup
+from fangkong.checkins.rollup import (
+    MISSING_ORDER,
+    MissingList,
+    first_missing,
+    missing_page,
+    missing_people,
+    rollup,
+)
 from fangkong.ledger.models import OPEN_STATES, Item
 from fangkong.org.actions import transfer_person
 from fangkong.org.models import Unit
@@ -90,18 +99,31 @@ def test_the_first_missing_people_are_the_lists_first_whoever_moved_since(monkey
         assert [p.employee_no for p in got] == listed[:n]
         assert [p.unit.code for p in got] == [p.unit.code for p in full[:n]]
 
+    _every_page_is_the_lists_slice(ent, full)
+
     # The one who moved out had not checked in: listed first, under the enterprise they are in now.
     gone = transfer_person("test", staff["E2-2"][0], first, DAY + timedelta(days=2))
     got = [(p.employee_no, p.unit.code) for p in first_missing(ent, DAY, 3)]
     assert got == [(gone.employee_no, "E1"), ("E2-1-1", "E2-1"), ("E2-1-2", "E2-1")]
-    full = missing_people(ent, DAY).select_related("unit").order_by(*MISSING_ORDER)[:3]
-    assert got == [(p.employee_no, p.unit.code) for p in full]
+    full = list(missing_people(ent, DAY).select_related("unit").order_by(*MISSING_ORDER))
+    assert got == [(p.employee_no, p.unit.code) for p in full[:3]]
+    _every_page_is_the_lists_slice(ent, full)
+
+
+def _every_page_is_the_lists_slice(u: Unit, full: list) -> None:
+    """missing_page gives the full list's slice for every start and end, the units of the people
+    who moved since included."""
+    want = [(p.employee_no, p.unit.code) for p in full]
+    for start in range(len(full) + 2):
+        for stop in range(start, len(full) + 3):
+            got = [(p.employee_no, p.unit.code) for p in missing_page(u, DAY, start, stop)]
+            assert got == want[start:stop], (start, stop)
 
 
 @pytest.mark.django_db
-def test_a_paged_missing_list_is_the_full_list_in_pages_with_the_days_figure_as_its_count(monkeypatch):
-    """The missing list's pages (the API's, the list page's): first pages by `first_missing`,
-    deeper ones by the full query, each the full list's slice; the count is the roll-up's figure."""
+def test_a_paged_missing_list_is_the_full_list_in_pages_with_the_days_figure_as_its_count():
+    """The missing list's pages (the API's, the list page's), each read by `missing_page`, are the
+    full list's slices; the count is the roll-up's figure."""
     root = unit("G", Unit.Kind.GROUP)
     ent = unit("E", Unit.Kind.ENTERPRISE, unit("S", Unit.Kind.SEGMENT, root))
     grids = [ent, *(unit(f"E-{i}", Unit.Kind.GRID, ent) for i in range(1, 4))]
@@ -110,9 +132,8 @@ def test_a_paged_missing_list_is_the_full_list_in_pages_with_the_days_figure_as_
         _check_in(p, "36.5")
     full = [p.employee_no for p in missing_people(ent, DAY).order_by(*MISSING_ORDER)]
     assert len(full) == 8
-    monkeypatch.setattr(MissingList, "FIRST", 4)  # pages 1-2 read apart, 3-4 by the full query
-    monkeypatch.setattr(rollup_module, "WALK_FROM", 0)  # and walked
     missing = MissingList(ent, DAY)
     pages = [[p.employee_no for p in missing[i : i + 2]] for i in range(0, 10, 2)]
     assert pages == [full[0:2], full[2:4], full[4:6], full[6:8], []]
+    assert [p.employee_no for p in missing] == full  # the whole list (an unbounded slice)
     assert missing.count() == len(missing) == 8 == rollup(ent, DAY)["missing"]

@@ -19,7 +19,7 @@ from fangkong.checkins.actions import (
 )
 from fangkong.checkins.batch import Submission, submit_many
 from fangkong.checkins.models import CheckIn, Exemption
-from fangkong.checkins.rollup import MISSING_ORDER, first_missing, missing_people, rollup
+from fangkong.checkins.rollup import MISSING_ORDER, first_missing, missing_page, missing_people, rollup
 from fangkong.org.actions import ActionError, person_leaves, rejoin_person, transfer_person
 from fangkong.org.models import Membership, Person, Unit
 from tests.factories import person, unit
@@ -142,6 +142,11 @@ class RollupProperty(TestCase):
                     # a board's first missing people are the full list's first (transfers, leavers)
                     first = missing_people(u, day).order_by(*MISSING_ORDER)[:3]
                     assert first_missing(u, day, 3) == list(first), (u.code, day, ops)
+                if u in (self.group, self.grids[1]):
+                    # a page of the missing list, its units before it skipped by the counters
+                    full = list(missing_people(u, day).order_by(*MISSING_ORDER))
+                    for start, stop in ((1, 4), (3, 100)):
+                        assert missing_page(u, day, start, stop) == full[start:stop], (u.code, day, ops)
                 for child in got["children"]:
                     cu = Unit.objects.get(code=child["code"])
                     assert {k: child[k] for k in want} == _direct(cu, day), (cu.code, day, ops)
