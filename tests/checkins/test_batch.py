@@ -184,6 +184,19 @@ def test_a_batch_across_midnight_counts_each_day_on_its_own(w):
     assert (today["checked_in"], today["red"]) == (2, 0)
     _counters_match_rows()
 
+    # The same people again, across the same midnight: each amends that person's check-in of its
+    # own day (the current check-ins are read by person and day, several days in one statement).
+    people = {p.employee_no: p for p in people_for_checkin(employee_nos=[p.employee_no for p in staff])}
+    subs = [sub(0, last_night), sub(1, last_night, "38.6"), sub(2, morning, "38.6"), sub(3, morning)]
+    outcomes = batch.submit_many(w.group_admin, subs, now=morning + timedelta(minutes=10))
+
+    assert {o.status for o in outcomes.values()} == {201}
+    assert [outcomes[i].checkin.version for i in range(4)] == [2] * 4
+    before, today = rollup(w.grid1, last_night.date()), rollup(w.grid1, morning.date())
+    assert (before["checked_in"], before["red"]) == (2, 1)  # the red card moved to the other person
+    assert (today["checked_in"], today["red"]) == (2, 1)
+    _counters_match_rows()
+
 
 @pytest.mark.django_db
 def test_a_batchs_red_cards_open_their_items_with_statements_that_do_not_grow_with_them(w):
