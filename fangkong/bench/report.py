@@ -213,6 +213,16 @@ def render_table(r: dict[str, Any]) -> str:
                 f"p99 {_fmt(m['p99_ms'])} ms",
             )
         )
+    deep = r.get("missing_deep")
+    if deep:
+        add(
+            (
+                f"missing list {r['units']['group']['code']} page {deep['page']} ({deep['count']:,})",
+                f"p50 {_fmt(deep['p50_ms'])} ms",
+                f"{_fmt(deep['ratio_to_floor'])} × floor",
+                f"p99 {_fmt(deep['p99_ms'])} ms",
+            )
+        )
     for key, label in (
         ("operations", "operations /units/G/operations (API)"),
         ("unit_page", "unit page /units/G/"),

@@ -18,7 +18,7 @@ from django.db import connection, transaction
 from django.db.models import Count, Exists, F, Model, OuterRef, Q, QuerySet
 
 from fangkong.ledger.models import OPEN_STATES, Item
-from fangkong.org.models import Membership, Person, Unit
+from fangkong.org.models import Person, Unit
 from fangkong.org.rawsql import array_text, table
 from fangkong.org.roster import placements_on
 
@@ -254,39 +254,10 @@ def missing_list(unit: Unit, day: date) -> QuerySet[Person]:
     return missing_people(unit, day).select_related("unit").order_by(*MISSING_ORDER)
 
 
-# first_missing reads a subtree of up to WALK_FROM units at once (E0299, 11 units and 1 996 people:
-# 9 ms, against 19 ms walked); a larger one in runs of FIRST_RUN, 2 x FIRST_RUN, ... units.
-WALK_FROM, FIRST_RUN = 16, 4
-
-
-def first_missing(unit: Unit, day: date, n: int) -> list[Person]:
-    """The first `n` of `missing_people(unit, day)` in MISSING_ORDER, with their units: what a
-    board lists. Read without the rest: an enterprise of 76 000 people took 0.4-1 s to find and
-    sort all of its missing people before the first 20 (docs/performance-history.md, session 15).
-
-    A subtree of more than WALK_FROM units is walked in path order, in runs of FIRST_RUN, twice
-    as many, ... units, until `n` are found; each run reads the people now on its units. Those
-    placed in the subtree that day who have moved out of it since sort by their unit now, wherever
-    that is: their placements there are closed after the day, a few rows, read apart and sorted in
-    with the walk's."""
-    if n <= 0:
-        return []
-    subtree = unit.subtree()
-    units = list(subtree.order_by("path").values_list("pk", flat=True))
-    if len(units) <= WALK_FROM:
-        return list(missing_list(unit, day)[:n])
-    placed = placements_on(subtree, day).filter(person_id=OuterRef("pk"))
-    found: list[int] = []
-    start, size = 0, FIRST_RUN
-    while start < len(units) and len(found) < n:
-        run = _unreported(Person.objects.filter(unit_id__in=units[start : start + size]), day)
-        run = run.filter(Exists(placed)).order_by(*MISSING_ORDER)
-        found += run.values_list("pk", flat=True)[: n - len(found)]
-        start, size = start + size, size * 2
-    closed = Membership.objects.filter(unit__in=subtree.values("pk"), start__lte=day, end__gt=day)
-    moved = Person.objects.filter(pk__in=closed.values("person_id")).exclude(unit__in=subtree.values("pk"))
-    found += _unreported(moved, day).values_list("pk", flat=True)
-    return list(Person.objects.filter(pk__in=found).select_related("unit").order_by(*MISSING_ORDER)[:n])
+# A subtree of up to READ_AT_ONCE units is paged by the full query (E0299, 11 units and 1 996 people:
+# 14 ms for its first page, against 21 ms skipped by the counters); a larger one by the counters
+# (E0121, 272 units and 76 267 people: 43-50 ms, against 100-105 ms walked unit by unit).
+READ_AT_ONCE = 16
 
 
 def missing_page(unit: Unit, day: date, start: int, stop: int) -> list[Person]:
@@ -294,9 +265,11 @@ def missing_page(unit: Unit, day: date, start: int, stop: int) -> list[Person]:
 
     The full query finds and sorts every missing person of the subtree before it can skip to a
     page: 1.3-2.9 s a page past the first thousand at the group of 1 000 000 people
-    (docs/performance.md). Here the day's counters say how many missing people each unit holds,
-    so whole units before the page are skipped uncounted, and one query reads the people of the
-    units the page falls in (more only if the counters were behind a check-in made meanwhile).
+    (docs/performance.md), and walking the units in order for a board's first people 0.1 s at an
+    enterprise of 76 000. Here the day's counters say how many missing people each unit holds, so
+    whole units before the page are skipped uncounted, and one query reads the people of the units
+    the page falls in (more only if the counters were behind a check-in made meanwhile). A subtree
+    of a few units (READ_AT_ONCE) is read by the full query, at once.
 
     The list sorts people by their unit now (MISSING_ORDER), the counters by their placement that
     day: those placed that day on a unit of the subtree and on another unit now (moved, or left
@@ -305,26 +278,33 @@ def missing_page(unit: Unit, day: date, start: int, stop: int) -> list[Person]:
     """
     if stop <= start:
         return []
-    open_day(day)
     subtree = unit.subtree()
+    units = list(subtree.order_by("path").values_list("pk", flat=True))
+    if len(units) <= READ_AT_ONCE:
+        return list(missing_list(unit, day)[start:stop])
+    open_day(day)
     counters = UnitDay.objects.filter(day=day, unit__in=subtree.values("pk"))
     held = counters.annotate(n=F("expected") - F("checked_in") - F("exempt")).filter(n__gt=0)
     per_unit: dict[int, int] = defaultdict(int, held.values_list("unit_id", "n"))
     placed_then = placements_on(subtree, day)
     moved = _unreported(placed_then.exclude(end=None).exclude(unit_id=F("person__unit_id")), day, "person_id")
     outside: set[int] = set()
-    for then, now, now_path in moved.values_list("unit_id", "person__unit_id", "person__unit__path"):
+    came_from: dict[int, set[int]] = defaultdict(set)  # a unit now: where its movers were placed that day
+    moves = moved.order_by().values_list("unit_id", "person__unit_id", "person__unit__path")
+    for then, now, now_path in moves:
         per_unit[then] -= 1
         per_unit[now] += 1
+        came_from[now].add(then)
         if not now_path.startswith(unit.path):
             outside.add(now)
-    order = Unit.objects.filter(Q(path__startswith=unit.path) | Q(pk__in=outside)).order_by("path")
-    units = [u for u in order.values_list("pk", flat=True) if per_unit.get(u, 0) > 0]
+    if outside:  # their units, in the database's order among the subtree's
+        order = Unit.objects.filter(Q(path__startswith=unit.path) | Q(pk__in=outside)).order_by("path")
+        units = list(order.values_list("pk", flat=True))
+    units = [u for u in units if per_unit.get(u, 0) > 0]
     first, skip = 0, start  # the first unit holding the page, and its people before the page
     while first < len(units) and per_unit[units[first]] <= skip:
         skip -= per_unit[units[first]]
         first += 1
-    placed = placed_then.filter(person_id=OuterRef("pk"))
     found: list[Person] = []
     while first < len(units) and len(found) < stop - start:
         want = stop - start - len(found)
@@ -332,8 +312,16 @@ def missing_page(unit: Unit, day: date, start: int, stop: int) -> list[Person]:
         while last < len(units) and held_here < skip + want:
             held_here += per_unit[units[last]]
             last += 1
-        run = _unreported(Person.objects.filter(unit_id__in=units[first:last]), day).filter(Exists(placed))
-        found += run.select_related("unit").order_by(*MISSING_ORDER)[skip : skip + want]
+        run = units[first:last]
+        # Placed that day in the subtree: on these units (those in it), or on those their movers
+        # came from. Named units, not the subtree's path: the prepared statement's generic plan
+        # estimates a path at a few units, and hashed every placement of the group's million
+        # people for a page (0.4 s).
+        placed_on = {u for u in run if u not in outside} | {u for now in run for u in came_from.get(now, ())}
+        placed_units = Unit.objects.filter(pk__in=placed_on)
+        placed = placements_on(placed_units, day).filter(person_id=OuterRef("pk"))
+        people = _unreported(Person.objects.filter(unit_id__in=run), day).filter(Exists(placed))
+        found += people.select_related("unit").order_by(*MISSING_ORDER)[skip : skip + want]
         first, skip = last, 0
     return found
 

@@ -170,7 +170,7 @@ class Membership(models.Model):
         ordering = ["person_id", "start"]
         indexes = [
             models.Index(fields=["unit", "start"], name="membership_unit_start_idx"),
-            # Placements closed after a day: who has moved since (checkins.rollup.first_missing).
+            # Placements closed after a day: who has moved since (checkins.rollup.missing_page).
             models.Index(fields=["end"], condition=Q(end__isnull=False), name="membership_closed_end_idx"),
         ]
         constraints = [

@@ -65,6 +65,8 @@ def test_bench_smoke(tmp_path):
         assert r["rollup_under_load"][key]["p50_ms"] > 0
     assert r["rollup_under_load"]["errors"] == 0
     assert r["missing"]["p50_ms"] > 0 and r["missing"]["errors"] == 0
+    deep = r["missing_deep"]  # the group's list at its middle page
+    assert deep["p50_ms"] > 0 and deep["errors"] == 0 and 1 <= deep["page"] <= max(1, deep["count"] // 100)
     for key in ("unit_page", "board", "board_enterprise", "trends", "bulletin_pdf"):
         assert r[key]["p50_ms"] > 0, key
     for key in ("large", "small"):

@@ -1,7 +1,6 @@
-"""The roll-up of a root, which is read without a test on the path (checkins.rollup._figures_sql), the
-first missing people of a board, which are read without the rest (checkins.rollup.first_missing), and
-a page of the missing list, which skips the units before it by the day's counters
-(checkins.rollup.missing_page)."""
+"""The roll-up of a root, which is read without a test on the path (checkins.rollup._figures_sql), and a
+page of the missing list (a board's first missing people, the API's and the list page's pages), which
+skips the units before it by the day's counters (checkins.rollup.missing_page)."""
 
 import uuid
 from datetime import UTC, date, datetime, timedelta
@@ -14,7 +13,6 @@ from fangkong.checkins.actions import CheckinData, people_for_checkin, submit_ch
 from fangkong.checkins.rollup import (
     MISSING_ORDER,
     MissingList,
-    first_missing,
     missing_page,
     missing_people,
     rollup,
@@ -68,14 +66,14 @@ def test_a_roots_rollup_counts_its_own_tree_only():
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("walk_from", [0, 16], ids=["walked", "read-at-once"])
-def test_the_first_missing_people_are_the_lists_first_whoever_moved_since(monkeypatch, walk_from):
-    """A board lists the first missing people of its enterprise, read unit by unit until it has
-    enough. People who moved since the day are listed by their unit now, as the full list has them:
-    one who moved out to an enterprise whose path sorts first comes first; one who moved in after
-    the day is not listed; one who moved between two grids is listed under the new grid."""
-    monkeypatch.setattr(rollup_module, "WALK_FROM", walk_from)  # this tree's 6 units: walked or not
-    monkeypatch.setattr(rollup_module, "FIRST_RUN", 1)  # runs of 1, 2, 4 units
+@pytest.mark.parametrize("read_at_once", [0, 16], ids=["by-the-counters", "read-at-once"])
+def test_the_missing_lists_pages_are_its_slices_whoever_moved_since(monkeypatch, read_at_once):
+    """A board lists the first missing people of its enterprise, and a page of its missing list any
+    slice of it, without reading the people before it. People who moved since the day are listed by
+    their unit now, as the full list has them: one who moved out to an enterprise whose path sorts
+    first comes first; one who moved in after the day is not listed; one who moved between two
+    grids is listed under the new grid."""
+    monkeypatch.setattr(rollup_module, "READ_AT_ONCE", read_at_once)  # this tree's 6 units
     root = unit("G", Unit.Kind.GROUP)
     seg = unit("S", Unit.Kind.SEGMENT, root)
     first = unit("E1", Unit.Kind.ENTERPRISE, seg)  # made first: its path sorts before E2's
@@ -95,7 +93,7 @@ def test_the_first_missing_people_are_the_lists_first_whoever_moved_since(monkey
     assert "E1-new" not in listed and leaver.employee_no not in listed  # checked in before leaving
     assert len(listed) == 10
     for n in (0, 1, 2, 4, 5, 10, 20):
-        got = first_missing(ent, DAY, n)
+        got = missing_page(ent, DAY, 0, n)
         assert [p.employee_no for p in got] == listed[:n]
         assert [p.unit.code for p in got] == [p.unit.code for p in full[:n]]
 
@@ -103,7 +101,7 @@ def test_the_first_missing_people_are_the_lists_first_whoever_moved_since(monkey
 
     # The one who moved out had not checked in: listed first, under the enterprise they are in now.
     gone = transfer_person("test", staff["E2-2"][0], first, DAY + timedelta(days=2))
-    got = [(p.employee_no, p.unit.code) for p in first_missing(ent, DAY, 3)]
+    got = [(p.employee_no, p.unit.code) for p in missing_page(ent, DAY, 0, 3)]
     assert got == [(gone.employee_no, "E1"), ("E2-1-1", "E2-1"), ("E2-1-2", "E2-1")]
     full = list(missing_people(ent, DAY).select_related("unit").order_by(*MISSING_ORDER))
     assert got == [(p.employee_no, p.unit.code) for p in full[:3]]
@@ -121,9 +119,13 @@ def _every_page_is_the_lists_slice(u: Unit, full: list) -> None:
 
 
 @pytest.mark.django_db
-def test_a_paged_missing_list_is_the_full_list_in_pages_with_the_days_figure_as_its_count():
+@pytest.mark.parametrize("read_at_once", [0, 16], ids=["by-the-counters", "read-at-once"])
+def test_a_paged_missing_list_is_the_full_list_in_pages_with_the_days_figure_as_its_count(
+    monkeypatch, read_at_once
+):
     """The missing list's pages (the API's, the list page's), each read by `missing_page`, are the
     full list's slices; the count is the roll-up's figure."""
+    monkeypatch.setattr(rollup_module, "READ_AT_ONCE", read_at_once)
     root = unit("G", Unit.Kind.GROUP)
     ent = unit("E", Unit.Kind.ENTERPRISE, unit("S", Unit.Kind.SEGMENT, root))
     grids = [ent, *(unit(f"E-{i}", Unit.Kind.GRID, ent) for i in range(1, 4))]

@@ -100,7 +100,7 @@ class CheckinFigures:
 
     def _people(self, ctx: Context, missing: int) -> list[Block]:
         """The people missing the day's check-in (first ones), with who follows them and since when."""
-        people = rollup.first_missing(ctx.unit, ctx.day, PEOPLE_SHOWN)
+        people = rollup.missing_page(ctx.unit, ctx.day, 0, PEOPLE_SHOWN)
         runs = _missing_runs(people, ctx.day)
         owners = owners_of({p.unit_id: p.unit for p in people}.values(), PERSON_OWNER_ROLES)
         blocks = []

@@ -23,6 +23,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
+from fangkong.api.checkins import PAGE_SIZE as MISSING_PAGE
 from fangkong.bench import driver, setup
 from fangkong.bench.report import goals, ratio, render_table
 
@@ -363,12 +364,13 @@ class Bench:
         m = driver.probe(api, f"/api/v1/units/{u['missing']['code']}/missing?date={day}", max(10, n // 2))
         m["ratio_to_floor"] = ratio(m["p50_ms"], floor["p50_ms"])
         r["missing"] = m
+        r["missing_deep"] = self._missing_deep(api, day, max(10, n // 2), floor)
         web = driver.Client(self.server.port, {"Cookie": f"sessionid={self.session}"})
         group = u["group"]["code"]
         pages = {
             "unit_page": f"/units/{group}/",
             "board": f"/dashboard/units/{group}/",
-            # the largest enterprise's board lists its first missing people (rollup.first_missing)
+            # the largest enterprise's board lists its first missing people (rollup.missing_page)
             "board_enterprise": f"/dashboard/units/{u['enterprise']['code']}/",
             "trends": f"/dashboard/units/{group}/trends.json",
             "bulletin_pdf": f"/dashboard/units/{group}/bulletin.pdf?date={day}",
@@ -382,6 +384,19 @@ class Bench:
         r["dashboard"] = r["board"]
         web.close()
         api.close()
+
+    def _missing_deep(self, api: driver.Client, day: str, n: int, floor: dict[str, Any]) -> dict[str, Any]:
+        """The group's missing list at its middle page: what an integrator paging through all of it
+        meets (rollup.missing_page skips the units before the page)."""
+        path = f"/api/v1/units/{self.units['group']['code']}/missing?date={day}"
+        _, body, _ = api.request("GET", path)
+        count = json.loads(body)["count"]
+        page = max(1, -(-count // MISSING_PAGE) // 2)
+        deep = driver.probe(api, f"{path}&page={page}", n)
+        deep.update(page=page, count=count, ratio_to_floor=ratio(deep["p50_ms"], floor["p50_ms"]))
+        group = self.units["group"]["code"]
+        self.say(f"  missing list {group} page {page} of {count:,}: p50 {deep['p50_ms']} ms")
+        return deep
 
     def _rollups_under_load(self) -> tuple[dict[str, Any], dict[str, Any]]:
         u = self.units
