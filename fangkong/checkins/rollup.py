@@ -256,7 +256,7 @@ def missing_list(unit: Unit, day: date) -> QuerySet[Person]:
 
 # A subtree of up to READ_AT_ONCE units is paged by the full query (E0299, 11 units and 1 996 people:
 # 14 ms for its first page, against 21 ms skipped by the counters); a larger one by the counters
-# (E0121, 272 units and 76 267 people: 43-50 ms, against 100-105 ms walked unit by unit).
+# (E0121, 272 units and 76 267 people: 22-25 ms, against 100-105 ms walked unit by unit).
 READ_AT_ONCE = 16
 
 
@@ -264,7 +264,7 @@ def missing_page(unit: Unit, day: date, start: int, stop: int) -> list[Person]:
     """`missing_list(unit, day)[start:stop]`, without reading the people before `start`.
 
     The full query finds and sorts every missing person of the subtree before it can skip to a
-    page: 1.3-2.9 s a page past the first thousand at the group of 1 000 000 people
+    page: 1.2-2.9 s a page past the first thousand at the group of 1 000 000 people
     (docs/performance.md), and walking the units in order for a board's first people 0.1 s at an
     enterprise of 76 000. Here the day's counters say how many missing people each unit holds, so
     whole units before the page are skipped uncounted, and one query reads the people of the units
@@ -272,9 +272,9 @@ def missing_page(unit: Unit, day: date, start: int, stop: int) -> list[Person]:
     of a few units (READ_AT_ONCE) is read by the full query, at once.
 
     The list sorts people by their unit now (MISSING_ORDER), the counters by their placement that
-    day: those placed that day on a unit of the subtree and on another unit now (moved, or left
-    from it) are read apart, few rows, and counted under their unit now, inside the subtree or out
-    of it. The units' order is the database's, as the full query's is.
+    day: those placed that day on a unit of the subtree and on another unit now (moved since) are
+    read apart, few rows, and counted under their unit now, inside the subtree or out of it. The
+    units' order is the database's, as the full query's is.
     """
     if stop <= start:
         return []
