@@ -388,13 +388,13 @@ class Bench:
     def _missing_deep(self, api: driver.Client, day: str, n: int, floor: dict[str, Any]) -> dict[str, Any]:
         """The group's missing list at its middle page: what an integrator paging through all of it
         meets (rollup.missing_page skips the units before the page)."""
-        path = f"/api/v1/units/{self.units['group']['code']}/missing?date={day}"
+        group = self.units["group"]["code"]
+        path = f"/api/v1/units/{group}/missing?date={day}"
         _, body, _ = api.request("GET", path)
         count = json.loads(body)["count"]
         page = max(1, -(-count // MISSING_PAGE) // 2)
         deep = driver.probe(api, f"{path}&page={page}", n)
         deep.update(page=page, count=count, ratio_to_floor=ratio(deep["p50_ms"], floor["p50_ms"]))
-        group = self.units["group"]["code"]
         self.say(f"  missing list {group} page {page} of {count:,}: p50 {deep['p50_ms']} ms")
         return deep
 
