@@ -42,9 +42,13 @@ class PeoplePage(Schema):
     count: int
 
 
-class PageQuery(Schema):
+class RosterQuery(Schema):
     # Bounded, so a huge value is a 422 naming the field rather than an OFFSET the database refuses.
     page: int = Field(1, ge=1, le=1_000_000)
+    # The people after this employee number (the last one a page answered); `page` then counts from
+    # there. Read from where the number stands in the index, so a client reading the whole roster of
+    # a large subtree pays the same for its last page as for its first (docs/api.md).
+    after: str | None = Field(None, min_length=1, max_length=32)
 
 
 def _unit_out(unit: Unit) -> dict:
@@ -79,12 +83,14 @@ def get_unit(request: HttpRequest, code: str):
     response={200: PeoplePage, **answers(404, 422, 429)},
     summary="The roster of the unit's subtree, masked",
 )
-def unit_people(request: HttpRequest, code: str, q: Query[PageQuery]):
+def unit_people(request: HttpRequest, code: str, q: Query[RosterQuery]):
     unit = access.unit_for_user(request.user, code, access.ROSTER_ROLES)
-    people = access.visible_people(request.user, within=unit).order_by("employee_no")
-    page = q.page
+    people = access.visible_people(request.user, within=unit)
     count = people.count()
-    rows = people.values("employee_no", "name", "unit__code")[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+    in_order = people.order_by("employee_no").values("employee_no", "name", "unit__code")
+    if q.after is not None:
+        in_order = in_order.filter(employee_no__gt=q.after)
+    rows = in_order[(q.page - 1) * PAGE_SIZE : q.page * PAGE_SIZE]
     return {
         "items": [
             {"employee_no": r["employee_no"], "name": r["name"], "unit": r["unit__code"]} for r in rows

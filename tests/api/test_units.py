@@ -77,6 +77,39 @@ def test_people_second_page(w):
     assert client.get("/api/v1/units/E1/people", {"page": 3}).json()["items"] == []
 
 
+def test_people_after_a_number_read_the_roster_as_the_pages_do(w):
+    for n in range(PAGE_SIZE + 30):
+        person(w.grid2 if n % 2 else w.grid1, f"Z{n:04d}")
+    client = api_client(w.enterprise_admin)
+    pages = [client.get("/api/v1/units/E1/people", {"page": p}).json() for p in (1, 2)]
+    by_cursor, after = [], None
+    while True:
+        answer = client.get("/api/v1/units/E1/people", {"after": after} if after else {}).json()
+        assert answer["count"] == PAGE_SIZE + 32
+        if not answer["items"]:
+            break
+        by_cursor.append(answer)
+        after = answer["items"][-1]["employee_no"]
+    assert by_cursor == pages
+    # A number that is nobody's reads from where it would stand.
+    assert client.get("/api/v1/units/E1/people", {"after": "Y"}).json()["items"][0]["employee_no"] == "Z0000"
+
+
+def test_people_after_a_number_stay_in_the_callers_scope(w):
+    person(w.grid2, "A0002")
+    leader = api_client(w.grid_leader).get("/api/v1/units/E1-G1/people", {"after": "A0000"}).json()
+    assert leader == {"items": [{"employee_no": "A0001", "name": "艾丽", "unit": "E1-G1"}], "count": 1}
+
+
+def test_pages_count_from_the_number_given(w):
+    for n in range(PAGE_SIZE + 30):
+        person(w.grid2, f"Z{n:04d}")
+    client = api_client(w.enterprise_admin)
+    second = client.get("/api/v1/units/E1/people", {"after": "Z0009", "page": 2}).json()
+    expected = [f"Z{n:04d}" for n in range(PAGE_SIZE + 10, PAGE_SIZE + 30)]
+    assert [p["employee_no"] for p in second["items"]] == expected
+
+
 def test_grid_leader_sees_only_its_grid(w):
     client = api_client(w.grid_leader)
     assert client.get("/api/v1/units/E1-G1/people").json()["items"] == [
@@ -154,3 +187,10 @@ def test_docs_load_swagger_from_our_own_static_files(client):
     assert "cdn" not in page.lower()
     # The asset is really served (whitenoise, no CDN needed).
     assert client.get("/static/ninja/swagger-ui-bundle.js").status_code == 200
+
+
+@pytest.mark.parametrize("after", ["", "x" * 33])
+def test_a_bad_cursor_is_a_422_naming_the_field(w, after):
+    response = api_client(w.enterprise_admin).get("/api/v1/units/E1/people", {"after": after})
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["query", "after"]
