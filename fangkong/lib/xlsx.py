@@ -28,6 +28,9 @@ MAX_MEMBERS = 10_000
 # Ratios are only meaningful for members big enough to matter; tiny XML parts compress oddly well.
 RATIO_MIN_SIZE = 1024 * 1024
 CHUNK = 64 * 1024
+# A worksheet's rows in Excel, WPS and LibreOffice: a file with more on one sheet opens with the rest
+# dropped. An export continues on a further sheet instead (stream_xlsx).
+SHEET_ROWS = 1_048_576
 
 ZIP_MAGIC = b"PK\x03\x04"
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -285,24 +288,39 @@ def _excel_value(value: Any) -> Any:
 
 
 def stream_xlsx(
-    sheet_title: str, header: Iterable[str], rows: Iterable[Iterable[Any]], *, chunk_size: int = CHUNK
+    sheet_title: str,
+    header: Iterable[str],
+    rows: Iterable[Iterable[Any]],
+    *,
+    chunk_size: int = CHUNK,
+    sheet_rows: int = SHEET_ROWS,
 ) -> Iterator[bytes]:
     """Yield an XLSX file in chunks; rows are consumed once, memory stays bounded.
 
     The workbook goes to a temporary file (openpyxl write-only mode writes inline strings, so no
     string table grows in memory), which is deleted when the generator ends, fails, or is closed
     early (a client that disconnects: the server closes the response, which closes the generator).
-    Every cell is passed through `safe_cell`.
+    Every cell is passed through `safe_cell`. Rows past a sheet's `sheet_rows` (the header included)
+    go on to a further sheet, "title (2)" and so on, under the same header: no row is lost to a
+    spreadsheet's limit (the group's roster with its former staff, a year's access log).
     """
     fd, path = tempfile.mkstemp(prefix="fangkong-", suffix=".xlsx")
     os.close(fd)
     workbook = openpyxl.Workbook(write_only=True)
-    sheet = workbook.create_sheet(sheet_title[:31])
+    head = [safe_cell(h) for h in header]
+    sheets = [workbook.create_sheet(sheet_title[:31])]
     saved = False
     try:
-        sheet.append([safe_cell(h) for h in header])
+        sheets[0].append(head)
+        room = sheet_rows - 1
         for row in rows:
-            sheet.append([_excel_value(v) for v in row])
+            if not room:
+                suffix = f" ({len(sheets) + 1})"
+                sheets.append(workbook.create_sheet(sheet_title[: 31 - len(suffix)] + suffix))
+                sheets[-1].append(head)
+                room = sheet_rows - 1
+            sheets[-1].append([_excel_value(v) for v in row])
+            room -= 1
         workbook.save(path)
         saved = True
         with open(path, "rb") as f:
@@ -310,7 +328,8 @@ def stream_xlsx(
                 yield chunk
     finally:
         if not saved:
-            _discard_sheet_tempfile(sheet)
+            for sheet in sheets:
+                _discard_sheet_tempfile(sheet)
         try:
             os.remove(path)
         except FileNotFoundError:

@@ -11,7 +11,7 @@ import openpyxl
 import openpyxl.xml
 import pytest
 
-from fangkong.lib.xlsx import UploadRefused, check_upload, read_rows, safe_cell, stream_xlsx
+from fangkong.lib.xlsx import SHEET_ROWS, UploadRefused, check_upload, read_rows, safe_cell, stream_xlsx
 
 MB = 1024 * 1024
 
@@ -197,6 +197,38 @@ def test_stream_xlsx_removes_its_files_when_the_rows_fail(private_tmp):
 
     with pytest.raises(RuntimeError):
         b"".join(stream_xlsx("s", ["a"], rows()))
+    assert os.listdir(private_tmp) == []
+
+
+def test_stream_xlsx_goes_on_to_another_sheet_at_the_sheets_limit(private_tmp):
+    rows = ([i, f"第{i}行"] for i in range(10))
+    data = b"".join(stream_xlsx("花名册", ["no", "name"], rows, sheet_rows=4))
+    book = openpyxl.load_workbook(io.BytesIO(data))
+    assert book.sheetnames == ["花名册", "花名册 (2)", "花名册 (3)", "花名册 (4)"]
+    read = [[c.value for c in row] for ws in book.worksheets for row in ws.iter_rows()]
+    headers = [r for r in read if r == ["no", "name"]]
+    assert len(headers) == 4 and all(ws.max_row <= 4 for ws in book.worksheets)
+    assert [r for r in read if r != ["no", "name"]] == [[i, f"第{i}行"] for i in range(10)]
+    assert os.listdir(private_tmp) == []
+
+
+def test_stream_xlsx_fills_a_sheet_to_its_limit_and_no_further_sheet():
+    data = b"".join(stream_xlsx("x" * 40, ["a"], ([i] for i in range(3)), sheet_rows=4))
+    book = openpyxl.load_workbook(io.BytesIO(data))
+    assert book.sheetnames == ["x" * 31] and book.active.max_row == 4
+
+
+def test_a_sheet_holds_what_excel_opens():
+    assert SHEET_ROWS == 2**20
+
+
+def test_stream_xlsx_removes_every_sheets_file_when_the_rows_fail_on_a_later_sheet(private_tmp):
+    def rows():
+        yield from ([i] for i in range(7))
+        raise RuntimeError("database went away")
+
+    with pytest.raises(RuntimeError):
+        b"".join(stream_xlsx("s", ["a"], rows(), sheet_rows=3))
     assert os.listdir(private_tmp) == []
 
 
