@@ -223,6 +223,19 @@ def render_table(r: dict[str, Any]) -> str:
                 f"p99 {_fmt(deep['p99_ms'])} ms",
             )
         )
+    roster = r.get("roster_deep")
+    if roster:
+        where = f"{r['units']['group']['code']} page {roster['page']} ({roster['count']:,})"
+        for key, how in (("by_page", "by page="), ("by_after", "by after=")):
+            d = roster[key]
+            add(
+                (
+                    f"roster {where} {how}",
+                    f"p50 {_fmt(d['p50_ms'])} ms",
+                    f"{_fmt(d['ratio_to_floor'])} × floor",
+                    f"p99 {_fmt(d['p99_ms'])} ms",
+                )
+            )
     for key, label in (
         ("operations", "operations /units/G/operations (API)"),
         ("unit_page", "unit page /units/G/"),

@@ -67,6 +67,9 @@ def test_bench_smoke(tmp_path):
     assert r["missing"]["p50_ms"] > 0 and r["missing"]["errors"] == 0
     deep = r["missing_deep"]  # the group's list at its middle page
     assert deep["p50_ms"] > 0 and deep["errors"] == 0 and 1 <= deep["page"] <= max(1, deep["count"] // 100)
+    roster = r["roster_deep"]  # the group's roster at its middle page, by number and by cursor
+    assert roster["page"] >= 2 and roster["count"] == r["scale"]["employees"]
+    assert all(roster[k]["p50_ms"] > 0 and roster[k]["errors"] == 0 for k in ("by_page", "by_after"))
     for key in ("unit_page", "board", "board_enterprise", "trends", "bulletin_pdf"):
         assert r[key]["p50_ms"] > 0, key
     for key in ("large", "small"):

@@ -18,12 +18,14 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from fangkong.api.checkins import PAGE_SIZE as MISSING_PAGE
+from fangkong.api.units import PAGE_SIZE as ROSTER_PAGE
 from fangkong.bench import driver, setup
 from fangkong.bench.report import goals, ratio, render_table
 
@@ -149,7 +151,9 @@ class Bench:
         r["units"] = {k: v for k, v in self.units.items()}
         self.token, self.session = setup.bench_user()
         self.regions = setup.region_codes()
-        server = driver.Server(workers=o["workers"])
+        # The bench's one account reads the roster's pages far faster than the person look-up limit
+        # (60 a minute, docs/security.md) lets a person: off for the server under test.
+        server = driver.Server(workers=o["workers"], env={"FANGKONG_LOOKUP_LIMIT": "0"})
         self.server = server
         try:
             self.say(f"starting fangkong serve on 127.0.0.1:{server.port} …")
@@ -365,6 +369,7 @@ class Bench:
         m["ratio_to_floor"] = ratio(m["p50_ms"], floor["p50_ms"])
         r["missing"] = m
         r["missing_deep"] = self._missing_deep(api, day, max(10, n // 2), floor)
+        r["roster_deep"] = self._roster_deep(api, max(10, n // 2), floor)
         web = driver.Client(self.server.port, {"Cookie": f"sessionid={self.session}"})
         group = u["group"]["code"]
         pages = {
@@ -397,6 +402,26 @@ class Bench:
         deep.update(page=page, count=count, ratio_to_floor=ratio(deep["p50_ms"], floor["p50_ms"]))
         self.say(f"  missing list {group} page {page} of {count:,}: p50 {deep['p50_ms']} ms")
         return deep
+
+    def _roster_deep(self, api: driver.Client, n: int, floor: dict[str, Any]) -> dict[str, Any]:
+        """The group's roster at its middle page, read as `page=N` (the database steps over everyone
+        before it) and as `after=` the last number of the page before (read from the index there)."""
+        group = self.units["group"]["code"]
+        path = f"/api/v1/units/{group}/people"
+        _, body, _ = api.request("GET", path)
+        count = json.loads(body)["count"]
+        page = max(2, -(-count // ROSTER_PAGE) // 2)
+        _, body, _ = api.request("GET", f"{path}?page={page - 1}")
+        after = json.loads(body)["items"][-1]["employee_no"]
+        out: dict[str, Any] = {"page": page, "count": count, "after": after}
+        for key, query in (("by_page", f"page={page}"), ("by_after", f"after={quote(after)}")):
+            out[key] = driver.probe(api, f"{path}?{query}", n)
+            out[key]["ratio_to_floor"] = ratio(out[key]["p50_ms"], floor["p50_ms"])
+        self.say(
+            f"  roster {group} page {page} of {count:,}: p50 {out['by_page']['p50_ms']} ms by page, "
+            f"{out['by_after']['p50_ms']} ms after {after}"
+        )
+        return out
 
     def _rollups_under_load(self) -> tuple[dict[str, Any], dict[str, Any]]:
         u = self.units
