@@ -29,13 +29,22 @@ def open_keys(kind: str, keys: list[str]) -> dict[str, Item]:
     return found
 
 
+def open_ids(kind: str, keys: list[str]) -> dict[str, int]:
+    """The id of the open item of each key that has one (`open_keys` without building the items)."""
+    found: dict[str, int] = {}
+    for i in range(0, len(keys), BATCH):
+        open_ = Item.objects.filter(kind=kind, key__in=keys[i : i + BATCH], state__in=OPEN_STATES)
+        found.update(open_.values_list("key", "pk"))
+    return found
+
+
 def open_items(actor: Any, specs: list[Opening]) -> list[Item]:
     """Open an item per spec unless one is open for its (kind, key); returns the new ones."""
     if not specs:
         return []
     existing: set[tuple[str, str]] = set()
     for kind in {s.kind for s in specs}:
-        existing |= {(kind, k) for k in open_keys(kind, [s.key for s in specs if s.kind == kind])}
+        existing |= {(kind, k) for k in open_ids(kind, [s.key for s in specs if s.kind == kind])}
     new: dict[tuple[str, str], Opening] = {}
     for s in specs:
         if (s.kind, s.key) not in existing:

@@ -18,10 +18,12 @@ from fangkong.checkins.models import CheckIn
 from fangkong.ledger.actions import Opening
 from fangkong.ledger.hooks import default_owner
 from fangkong.ledger.models import Kind
+from fangkong.org.bulk import insert_objects
+from fangkong.org.imports.base import batched
 from fangkong.org.models import Person, Region, Unit
 
 from . import queries
-from .items import open_items, open_keys
+from .items import open_ids, open_items
 from .models import Level, RescreenEntry, RiskLevel
 
 RESCREEN_DAYS = 14
@@ -60,51 +62,30 @@ def rescreen(actor: Any, risk: RiskLevel, day: date) -> list[RescreenEntry]:
     found = rescreen_candidates(region, day)
     if not found:
         return []
-    people = {p.pk: p for p in Person.objects.filter(pk__in=list(found)).select_related("unit")}
-    entries = [
-        RescreenEntry(
-            risk=risk,
-            region=region,
-            level=risk.level,
-            person=people[pid],
-            enterprise_id=people[pid].enterprise_id,
-            unit=people[pid].unit,
-            checkins=refs,
-        )
-        for pid, refs in found.items()
-    ]
+    # In chunks: a province's rise names ~100 000 people of a million-person group, past the
+    # 65 535 parameters a PostgreSQL statement takes.
+    people: dict[int, Person] = {}
+    for ids in batched(found):
+        people.update((p.pk, p) for p in Person.objects.filter(pk__in=ids).select_related("unit"))
     with transaction.atomic():
-        RescreenEntry.objects.bulk_create(entries, batch_size=500)
-        items: dict[str, Any] = {}
-        if risk.level == Level.HIGH:
-            owners: dict[int, Any] = {}
-            specs = []
-            due = timezone.now() + timedelta(hours=RESCREEN_DUE_HOURS)
-            for e in entries:
-                if e.unit_id not in owners:
-                    owners[e.unit_id] = default_owner(e.unit)
-                specs.append(
-                    Opening(
-                        kind=Kind.RISK_RESCREEN,
-                        key=f"rescreen:{e.person.pk}:{region.code}",
-                        unit=e.unit,
-                        person=e.person,
-                        title=_("%(name)s (%(no)s): re-screen, check-ins name %(region)s (now high risk)")
-                        % {"name": e.person.name, "no": e.person.employee_no, "region": region.name},
-                        due_at=due,
-                        owner=owners[e.unit_id],
-                        detail={
-                            "region": region.code,
-                            "level": risk.level,
-                            "days": [r["day"] for r in e.checkins],
-                        },
-                    )
-                )
-            open_items(actor, specs)
-            items = open_keys(Kind.RISK_RESCREEN, [s.key for s in specs])
-            for e in entries:
-                e.item = items.get(f"rescreen:{e.person.pk}:{region.code}")
-            RescreenEntry.objects.bulk_update(entries, ["item"], batch_size=500)
+        # At high, the items first, so that each entry is written with its item (set afterwards by
+        # bulk_update, a province's 100 000 entries took longer than their items), then the entries
+        # by COPY (docs/performance-history.md, session 22).
+        items = _open_items(actor, risk, found, people) if risk.level == Level.HIGH else {}
+        entries = [
+            RescreenEntry(
+                risk=risk,
+                region=region,
+                level=risk.level,
+                person=people[pid],
+                enterprise_id=people[pid].enterprise_id,
+                unit=people[pid].unit,
+                checkins=refs,
+                item_id=items.get(_key(pid, region)),
+            )
+            for pid, refs in found.items()
+        ]
+        insert_objects(entries)
         per_enterprise: dict[int, int] = defaultdict(int)
         for e in entries:
             per_enterprise[e.enterprise_id] += 1
@@ -119,3 +100,37 @@ def rescreen(actor: Any, risk: RiskLevel, day: date) -> list[RescreenEntry]:
                 detail={"level": risk.level, "people": n, "items": risk.level == Level.HIGH},
             )
     return entries
+
+
+def _key(person_id: int, region: Region) -> str:
+    return f"rescreen:{person_id}:{region.code}"
+
+
+def _open_items(
+    actor: Any, risk: RiskLevel, found: dict[int, list[dict[str, str]]], people: dict[int, Person]
+) -> dict[str, int]:
+    """A re-screening item per person (unless one is open for the person and region), due in
+    RESCREEN_DUE_HOURS, owned by the unit's default owner; the open item's id of each key."""
+    region = risk.region
+    owners: dict[int, Any] = {}
+    specs = []
+    due = timezone.now() + timedelta(hours=RESCREEN_DUE_HOURS)
+    for pid, refs in found.items():
+        person = people[pid]
+        if person.unit_id not in owners:
+            owners[person.unit_id] = default_owner(person.unit)
+        specs.append(
+            Opening(
+                kind=Kind.RISK_RESCREEN,
+                key=_key(pid, region),
+                unit=person.unit,
+                person=person,
+                title=_("%(name)s (%(no)s): re-screen, check-ins name %(region)s (now high risk)")
+                % {"name": person.name, "no": person.employee_no, "region": region.name},
+                due_at=due,
+                owner=owners[person.unit_id],
+                detail={"region": region.code, "level": risk.level, "days": [r["day"] for r in refs]},
+            )
+        )
+    open_items(actor, specs)
+    return open_ids(Kind.RISK_RESCREEN, [s.key for s in specs])
