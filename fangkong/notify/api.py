@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from fangkong.audit.actions import actor_name, record
+from fangkong.org.imports.base import batched
 from fangkong.org.models import Unit
 
 from .models import Channel, Delivery, Message
@@ -65,11 +66,11 @@ def notify(
     subject, link = subject[:200], link[:300]
     with transaction.atomic():
         if key:
-            already = set(
-                Message.objects.filter(key=key, user_id__in=list(people)).values_list("user_id", flat=True)
-            )
-            for pk in already:
-                people.pop(pk)
+            # In chunks: the first morning, all of a large enterprise is reminded at once (76 267
+            # people in the generated group's largest), past PostgreSQL's 65 535 parameters.
+            for pks in batched(people):
+                for pk in Message.objects.filter(key=key, user_id__in=pks).values_list("user_id", flat=True):
+                    people.pop(pk)
         if not people:
             return 0
         sender = actor_name(actor)[:150]

@@ -25,6 +25,7 @@ from fangkong.ledger.actions import escalate_item
 from fangkong.ledger.models import OPEN_STATES, Item
 from fangkong.lib.dates import business_day
 from fangkong.org import access
+from fangkong.org.imports.base import batched
 from fangkong.org.models import Role
 
 from .api import notify
@@ -154,9 +155,11 @@ def escalate_overdue(now: datetime | None = None) -> EscalationResult:
         .order_by("due_at", "pk")
     )
     rows = list(overdue)
-    told = set(
-        Run.objects.filter(key__in=[_key(i, 0) for i in rows if i.owner_id]).values_list("key", flat=True)
-    )
+    # In chunks: the day after a province turns high its ~100 000 re-screening items fall due
+    # together, past the 65 535 parameters a PostgreSQL statement takes.
+    told: set[str] = set()
+    for keys in batched(_key(i, 0) for i in rows if i.owner_id):
+        told.update(Run.objects.filter(key__in=keys).values_list("key", flat=True))
     for item in rows:
         if item.owner_id and _key(item, 0) not in told:
             with transaction.atomic():

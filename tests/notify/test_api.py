@@ -1,10 +1,14 @@
 """notify(): inbox rows per user, once per key, deliveries queued only after commit."""
 
+from collections import Counter
+
 import pytest
+from django.contrib.auth import get_user_model
 from django.core import mail
 
 from fangkong.notify.api import notify
 from fangkong.notify.models import Channel, Delivery, Message
+from fangkong.org.imports.base import BATCH
 
 IMMEDIATE = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 
@@ -17,6 +21,20 @@ def test_one_message_per_user_and_once_per_key(w):
     assert notify("system", [w.grid_leader], subject="Hello again", body="b") == 1
     assert Message.objects.filter(user=w.grid_leader).count() == 2
     assert Message.objects.filter(read_at__isnull=True, user=w.enterprise_admin).count() == 1
+
+
+@pytest.mark.django_db
+def test_once_per_key_holds_for_more_users_than_one_read_takes(w):
+    """The first morning's reminder goes to everyone of a large enterprise: the users who already
+    have the key's message are looked up in chunks (past PostgreSQL's 65 535 parameters)."""
+    users = get_user_model().objects.bulk_create(
+        get_user_model()(username=f"many-{i:04d}", password="!") for i in range(BATCH + 50)
+    )
+    told = users[::10]  # spread over every chunk
+    assert notify("system", told, subject="Hello", body="b", key="k-many") == len(told)
+    assert notify("system", users, subject="Hello", body="b", key="k-many") == len(users) - len(told)
+    per_user = Counter(Message.objects.filter(key="k-many").values_list("user_id", flat=True))
+    assert sorted(per_user) == sorted(u.pk for u in users) and set(per_user.values()) == {1}
 
 
 @pytest.mark.django_db
