@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import itertools
+import uuid
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
+from decimal import Decimal
 
 from django.contrib.auth.models import User
 
+from fangkong.checkins.models import CheckIn
 from fangkong.lib.identity import id_check_digit
 from fangkong.org import actions
 from fangkong.org.models import Person, Region, Role, Unit
@@ -67,6 +70,29 @@ def person(
     if accepted:  # has accepted the current privacy notice (fangkong.consent), as generated people have
         accept(p)
     return p
+
+
+def checkin_row(p: Person, day: date, *, location: str = "", visited: list[str] | None = None) -> CheckIn:
+    """A green self check-in of `p` on `day` as a bare row (unsaved: `.save()` or bulk_create it),
+    for tests that read stored check-ins, not the action that stores them."""
+    at = datetime(day.year, day.month, day.day, 1, tzinfo=UTC)
+    return CheckIn(
+        id=uuid.uuid4(),
+        person=p,
+        unit=p.unit,
+        enterprise=p.enterprise,
+        day=day,
+        temperature=Decimal("36.5"),
+        where="on_site",
+        location=location,
+        visited=visited or [],
+        captured_at=at,
+        received_at=at,
+        source="self",
+        card="green",
+        rule_version=1,
+        digest="x",
+    )
 
 
 def accept(p: Person) -> None:

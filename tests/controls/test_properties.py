@@ -15,7 +15,7 @@ from fangkong.controls import actions, queries, rescreen
 from fangkong.controls.models import RESUMED_STATUSES, OperatingStatus, RescreenEntry
 from fangkong.ledger.models import Item, Kind
 from fangkong.org.models import Region, Unit
-from tests.factories import person, unit
+from tests.factories import checkin_row, person, unit
 
 TODAY = date(2026, 3, 20)
 # Hubei (province), Wuhan (city), two of its counties, a Yichang county, Beijing, a country
@@ -24,24 +24,9 @@ TARGETS = ["420000", "420100", "420106", "PK"]
 
 
 def _checkin(p, day: date, location: str, visited: list[str]) -> CheckIn:
-    at = datetime(day.year, day.month, day.day, 1, tzinfo=UTC)
-    return CheckIn.objects.create(
-        id=uuid.uuid4(),
-        person=p,
-        unit=p.unit,
-        enterprise=p.enterprise,
-        day=day,
-        temperature=Decimal("36.5"),
-        where="on_site",
-        location=location,
-        visited=visited,
-        captured_at=at,
-        received_at=at,
-        source="self",
-        card="green",
-        rule_version=1,
-        digest="x",
-    )
+    row = checkin_row(p, day, location=location, visited=visited)
+    row.save(force_insert=True)
+    return row
 
 
 checkin = st.tuples(

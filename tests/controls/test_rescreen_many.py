@@ -2,9 +2,7 @@
 (a province of the generated million names ~100 000, past PostgreSQL's 65 535 parameters a
 statement), and past the count from which the ledger's items are written by COPY."""
 
-import uuid
-from datetime import UTC, date, datetime
-from decimal import Decimal
+from datetime import date
 
 import pytest
 
@@ -14,7 +12,7 @@ from fangkong.controls.models import RescreenEntry
 from fangkong.ledger.models import Event, Item, Kind
 from fangkong.org.imports.base import BATCH
 from fangkong.org.models import Person, Unit
-from tests.factories import unit
+from tests.factories import checkin_row, unit
 
 TODAY = date(2026, 3, 20)
 MANY = BATCH + 50
@@ -30,24 +28,10 @@ def many(db):
         Person(employee_no=f"M{i:04d}", name="张三", unit=grid, enterprise=e, joined_on=date(2020, 1, 1))
         for i in range(MANY)
     )
-    at = datetime(2026, 3, 19, 1, tzinfo=UTC)
     CheckIn.objects.bulk_create(
-        CheckIn(
-            id=uuid.uuid4(),
-            person=p,
-            unit=grid,
-            enterprise=e,
-            day=date(2026, 3, 19),
-            temperature=Decimal("36.5"),
-            location="420106" if i % 2 else "",
-            visited=[] if i % 2 else ["420111"],
-            captured_at=at,
-            received_at=at,
-            source="self",
-            card="green",
-            rule_version=1,
-            digest="x",
-        )
+        checkin_row(p, date(2026, 3, 19), location="420106")
+        if i % 2
+        else checkin_row(p, date(2026, 3, 19), visited=["420111"])
         for i, p in enumerate(people)
     )
     return people
