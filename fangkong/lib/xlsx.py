@@ -291,13 +291,14 @@ def _excel_value(value: Any) -> Any:
 
 # XlsxWriter's constant-memory mode: each row goes to the sheet's temporary file as it is written,
 # strings inline (no shared-string table grows in memory); text is never read as a formula, a link
-# or a number. ~1.6 × as fast as openpyxl's write-only mode for the group's roster
+# or a number. ~1.5 × as fast as openpyxl's write-only mode for the group's roster
 # (docs/performance-history.md, session 22). openpyxl still reads every upload, through defusedxml.
 _WRITER_OPTIONS = {
     "constant_memory": True,
     "strings_to_formulas": False,
     "strings_to_urls": False,
     "strings_to_numbers": False,
+    "nan_inf_to_errors": True,  # a rate of 0/0 shows as #NUM!, as a spreadsheet would compute it
 }
 DATE_FORMAT, DATETIME_FORMAT = "yyyy-mm-dd", "yyyy-mm-dd hh:mm:ss"
 

@@ -5,7 +5,7 @@ import os
 import tempfile
 import time
 import zipfile
-from datetime import datetime
+from datetime import date, datetime
 
 import openpyxl
 import openpyxl.xml
@@ -216,6 +216,16 @@ def test_stream_xlsx_fills_a_sheet_to_its_limit_and_no_further_sheet():
     data = b"".join(stream_xlsx("x" * 40, ["a"], ([i] for i in range(3)), sheet_rows=4))
     book = openpyxl.load_workbook(io.BytesIO(data))
     assert book.sheetnames == ["x" * 31] and book.active.max_row == 4
+
+
+def test_stream_xlsx_writes_types_as_a_spreadsheet_reads_them(private_tmp):
+    row = ["text", "", 3, 2.5, True, float("nan"), date(2026, 3, 1), datetime(2026, 3, 1, 8, 30), None]
+    data = b"".join(stream_xlsx("s", [f"c{i}" for i in range(len(row))], [row]))
+    ws = openpyxl.load_workbook(io.BytesIO(data)).active
+    read = [c.value for c in ws[2]]
+    assert read[:5] == ["text", None, 3, 2.5, True] and read[5] == "=#NUM!"  # shown as #NUM!
+    assert read[6:] == [datetime(2026, 3, 1), datetime(2026, 3, 1, 8, 30), None]
+    assert ws["G2"].number_format == "yyyy-mm-dd" and ws["H2"].number_format == "yyyy-mm-dd hh:mm:ss"
 
 
 def test_a_sheet_holds_what_excel_opens():
