@@ -68,7 +68,7 @@ def notify(
         if key:
             # In chunks: the first morning, all of a large enterprise is reminded at once (76 267
             # people in the generated group's largest), past PostgreSQL's 65 535 parameters.
-            for pks in batched(people):
+            for pks in batched(list(people)):  # (a list: people loses keys in the loop)
                 for pk in Message.objects.filter(key=key, user_id__in=pks).values_list("user_id", flat=True):
                     people.pop(pk)
         if not people:
